@@ -1,0 +1,1 @@
+"""OGC API processes of the Artois geo server."""

@@ -1,0 +1,1 @@
+"""artois-geo: OGC API server for the Artois territorial data (pygeoapi-based)."""

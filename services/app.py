@@ -1,0 +1,172 @@
+"""The ASGI application: pygeoapi's Starlette app behind our error handling.
+
+`artois-geo serve` writes the runtime configuration and points PYGEOAPI_CONFIG and
+PYGEOAPI_OPENAPI at it before uvicorn imports this module in each worker.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services import pygeoapi_ext
+from services.i18n import bilingual, message, pick_language, use_locale_dir
+
+LOGGER = logging.getLogger("artois_geo")
+
+pygeoapi_ext.apply()
+
+
+def _header(scope_or_headers, name: bytes) -> str | None:
+    headers = scope_or_headers.get("headers", []) if isinstance(scope_or_headers, dict) \
+        else scope_or_headers
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+DEFAULT_CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden",
+                 404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable",
+                 413: "PayloadTooLarge", 415: "UnsupportedMediaType", 500: "ServerError",
+                 503: "ServiceUnavailable"}
+STATUS_KEYS = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+               500: "internal_error", 503: "timeout"}
+
+
+def exception_body(status: int, code: str | None, texts: dict[str, str], lang: str) -> bytes:
+    """An OGC API exception (RFC 7807 shaped) with the text in both languages."""
+    body = {
+        "type": code or DEFAULT_CODES.get(status, "InvalidParameterValue"),
+        "code": code or DEFAULT_CODES.get(status, "InvalidParameterValue"),
+        "status": status,
+        "title": texts[lang],
+        "description": texts[lang],
+        "description_fr": texts["fr"],
+        "description_en": texts["en"],
+    }
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+class OGCExceptionMiddleware:
+    """Every error leaves as a JSON OGC exception in French and English, never a trace.
+
+    pygeoapi's own exceptions are rewritten with both languages; Starlette's plain-text
+    404/405 become OGC exceptions; an unexpected error becomes a logged 500.
+    HTML error pages (f=html) are left as they are.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        lang = pick_language(_header(scope, b"accept-language"), (query.get("lang") or [None])[0])
+        started: Message | None = None
+        sent_start = False
+        chunks: list[bytes] = []
+
+        async def send_wrapper(msg: Message) -> None:
+            nonlocal started, sent_start
+            if msg["type"] == "http.response.start":
+                ctype = _header(msg.get("headers", []), b"content-type") or ""
+                if msg["status"] >= 400 and "html" not in ctype:
+                    started = msg
+                    return
+                sent_start = True
+                await send(msg)
+                return
+            if started is not None and msg["type"] == "http.response.body":
+                chunks.append(msg.get("body", b""))
+                if not msg.get("more_body"):
+                    await self._send_rewritten(send, started, b"".join(chunks), lang)
+                    sent_start = True
+                return
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:  # noqa: BLE001 - the client must get JSON, the log gets the trace
+            LOGGER.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if not sent_start:
+                await self._send(send, 500, exception_body(500, "ServerError",
+                                                           message("internal_error"), lang))
+
+    async def _send_rewritten(self, send: Send, start: Message, body: bytes, lang: str) -> None:
+        status = start["status"]
+        headers = [(k, v) for k, v in start.get("headers", [])
+                   if k.lower() not in (b"content-length", b"content-type", b"content-encoding")]
+        if _header(start.get("headers", []), b"content-encoding") == "gzip":
+            try:
+                body = gzip.decompress(body)
+            except OSError:
+                body = b""
+        code, texts = None, None
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and ("description" in parsed or "detail" in parsed):
+            code = parsed.get("code") or parsed.get("type")
+            original = str(parsed.get("description") or parsed.get("detail") or "")
+            texts = bilingual(original, code) if original else None
+        if texts is None:
+            texts = message(STATUS_KEYS.get(status, "not_found" if status == 404 else
+                                            "internal_error" if status >= 500 else
+                                            "invalid_request"))
+        if status >= 500 and status != 503:
+            LOGGER.error("server error %s: %s", status, body[:500])
+        await self._send(send, status, exception_body(status, code, texts, lang), headers)
+
+    @staticmethod
+    async def _send(send: Send, status: int, body: bytes, headers=None) -> None:
+        headers = list(headers or []) + [(b"content-type", b"application/json; charset=utf-8"),
+                                         (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+FILTER_MEDIA_TYPES = ("application/query-cql-json", "application/json", "application/geo+json")
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+class RequestGuard:
+    """Refuse, before pygeoapi sees them, requests it would answer with a 500:
+    a POST of items without a JSON content type, and oversized bodies."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+            ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+            length = _header(scope, b"content-length")
+            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+                await OGCExceptionMiddleware._send(send, 413, exception_body(
+                    413, "PayloadTooLarge", message("payload_too_large"), "fr"))
+                return
+            if scope["path"].endswith("/items") and ctype not in FILTER_MEDIA_TYPES:
+                await OGCExceptionMiddleware._send(send, 415, exception_body(
+                    415, "UnsupportedMediaType",
+                    message("unsupported_media_type", ctype=ctype or "-"), "fr"))
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app() -> ASGIApp:
+    from pygeoapi.starlette_app import APP as pygeoapi_app, CONFIG
+
+    locale_dir = CONFIG["server"].get("locale_dir")
+    if locale_dir:
+        use_locale_dir(Path(locale_dir))
+    return OGCExceptionMiddleware(RequestGuard(pygeoapi_app))
+
+
+app = create_app()

@@ -1,0 +1,235 @@
+"""`artois-geo build`: turn the collection files into the embedded store.
+
+Vector layers become one GeoPackage each (EPSG:2154, R*Tree spatial index, an index on
+the id field), rasters become Cloud-Optimized GeoTIFFs, and a manifest records extents
+and fields for the configuration. Only pip packages are used (pyogrio bundles GDAL).
+Each file is written under a temporary name and renamed, so a failed build never
+leaves a half-written layer in place.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from services.catalog import CollectionSpec, load_catalog
+from services.providers.geopackage import register_gpkg_functions
+from services.settings import Settings
+
+LOGGER = logging.getLogger(__name__)
+STORAGE_EPSG = 2154
+MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
+
+
+def _load_callable(dotted: str):
+    module, _, name = dotted.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def read_source(spec: CollectionSpec) -> gpd.GeoDataFrame:
+    """Read a file source (GeoJSON, GeoPackage, Shapefile...) with its row filter."""
+    src = spec.source
+    path = spec.source_path()
+    parts = src.get("parts") or [{"layer": src.get("layer")}]
+    frames = []
+    for part in parts:
+        kwargs = {"layer": part["layer"]} if part.get("layer") else {}
+        gdf = gpd.read_file(path, engine="pyogrio", **kwargs)
+        for col, value in (part.get("set") or {}).items():
+            gdf[col] = value
+        frames.append(gdf)
+    gdf = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    for col, value in (src.get("where") or {}).items():
+        gdf = gdf[gdf[col] == value].drop(columns=col)
+    # Integer fields with nulls come back as floats: restore the source's integer type.
+    info = pyogrio.read_info(path, **({"layer": parts[0]["layer"]} if parts[0].get("layer") else {}))
+    for name, dtype in zip(info["fields"], info["dtypes"]):
+        if name in gdf and str(dtype).startswith("int") and gdf[name].dtype.kind == "f":
+            gdf[name] = gdf[name].astype("Int64")
+    columns = src.get("columns")
+    if columns:
+        gdf = gdf[[c for c in columns] + ["geometry"]]
+    rename = src.get("rename") or {}
+    return gdf.rename(columns=rename)
+
+
+def normalise(gdf: gpd.GeoDataFrame, spec: CollectionSpec) -> gpd.GeoDataFrame:
+    """Storage CRS, valid geometries of the one declared type, no empty rows."""
+    if gdf.crs is None:
+        raise ValueError(f"{spec.id}: source has no CRS")
+    gdf = gdf.to_crs(STORAGE_EPSG)
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
+    geoms = shapely.make_valid(gdf.geometry.values)
+    target = spec.geometry_type
+    if target.startswith("Multi"):
+        single = target[len("Multi"):]
+        geoms = [_as_multi(g, single) for g in geoms]
+    gdf = gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=list(geoms), crs=STORAGE_EPSG)
+    wrong = gdf.geometry.geom_type != target
+    if wrong.any():
+        raise ValueError(f"{spec.id}: {int(wrong.sum())} geometries are not {target}: "
+                         f"{sorted(set(gdf.geometry.geom_type[wrong]))}")
+    if spec.id_field and spec.id_field in gdf:
+        dup = gdf[spec.id_field].duplicated()
+        if dup.any() or gdf[spec.id_field].isna().any():
+            raise ValueError(f"{spec.id}: id field {spec.id_field} is not unique and non-null")
+    return gdf.reset_index(drop=True)
+
+
+def _as_multi(geom: shapely.Geometry, single: str) -> shapely.Geometry:
+    """Promote to Multi*, dropping parts of other dimensions that make_valid may add."""
+    if geom.geom_type == single:
+        parts = [geom]
+    elif geom.geom_type in ("Multi" + single, "GeometryCollection"):
+        parts = [p for p in getattr(geom, "geoms", []) if p.geom_type == single
+                 or p.geom_type == "Multi" + single]
+        flat = []
+        for p in parts:
+            flat.extend(getattr(p, "geoms", [p]))
+        parts = flat
+    else:
+        return geom
+    return getattr(shapely, "Multi" + single)(parts) if parts else geom
+
+
+DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def dates_as_text(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Date-only columns (datetimes at midnight, or ISO date strings) as 'YYYY-MM-DD' text."""
+    out = gdf.copy()
+    dates = []
+    for col in gdf.columns:
+        if col == gdf.geometry.name:
+            continue
+        values = gdf[col].dropna()
+        if str(gdf[col].dtype).startswith("datetime64"):
+            if len(values) and (values == values.dt.normalize()).all():
+                out[col] = gdf[col].dt.strftime("%Y-%m-%d").where(gdf[col].notna(), None)
+                dates.append(col)
+            else:
+                out[col] = gdf[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ").where(gdf[col].notna(), None)
+        elif gdf[col].dtype == object and len(values) and \
+                values.map(lambda v: isinstance(v, str)).all() and values.str.match(DATE_RE).all():
+            dates.append(col)
+    return out, dates
+
+
+def write_geopackage(gdf: gpd.GeoDataFrame, spec: CollectionSpec, target: Path,
+                     date_columns: list[str] = ()) -> None:
+    tmp = target.with_suffix(".tmp.gpkg")
+    tmp.unlink(missing_ok=True)
+    pyogrio.write_dataframe(gdf, tmp, layer=spec.table, driver="GPKG",
+                            geometry_type=spec.geometry_type, SPATIAL_INDEX="YES",
+                            GEOMETRY_NAME="geom", FID="fid")
+    with sqlite3.connect(tmp) as conn:
+        register_gpkg_functions(conn)
+        # GDAL writes text; GeoPackage readers (QGIS, this server) type a DATE column.
+        for col in date_columns:
+            conn.execute(f'ALTER TABLE "{spec.table}" RENAME COLUMN "{col}" TO "{col}__text"')
+            conn.execute(f'ALTER TABLE "{spec.table}" ADD COLUMN "{col}" DATE')
+            conn.execute(f'UPDATE "{spec.table}" SET "{col}" = "{col}__text"')
+            conn.execute(f'ALTER TABLE "{spec.table}" DROP COLUMN "{col}__text"')
+        if spec.id_field and spec.id_field in gdf:
+            conn.execute(f'CREATE UNIQUE INDEX "idx_{spec.table}_id" ON "{spec.table}" '
+                         f'("{spec.id_field}")')
+        if spec.time_field and spec.time_field in gdf:
+            conn.execute(f'CREATE INDEX "idx_{spec.table}_time" ON "{spec.table}" '
+                         f'("{spec.time_field}")')
+        conn.execute("ANALYZE")
+    tmp.replace(target)
+
+
+def extents(gdf: gpd.GeoDataFrame, spec: CollectionSpec) -> dict[str, Any]:
+    bbox = [round(v, 6) for v in gdf.to_crs(4326).total_bounds]
+    out: dict[str, Any] = {"spatial": {"bbox": bbox,
+                                       "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}}
+    if spec.time_field and spec.time_field in gdf:
+        times = pd.to_datetime(gdf[spec.time_field], errors="coerce").dropna()
+        if len(times):
+            out["temporal"] = {"begin": times.min().strftime("%Y-%m-%dT00:00:00Z"),
+                               "end": times.max().strftime("%Y-%m-%dT23:59:59Z")}
+    return out
+
+
+def build_vector(spec: CollectionSpec, layers: dict[str, gpd.GeoDataFrame],
+                 store: Path) -> dict[str, Any]:
+    if "generator" in spec.source:
+        generate = _load_callable(spec.source["generator"])
+        gdf = generate({k: layers[k] for k in spec.requires}, int(spec.source.get("seed", 0)))
+    else:
+        gdf = read_source(spec)
+    gdf = normalise(gdf, spec)
+    layers[spec.id] = gdf
+    out, date_columns = dates_as_text(gdf)
+    target = store / f"{spec.id}.gpkg"
+    write_geopackage(out, spec, target, date_columns)
+    return {"kind": "features", "data": str(target), "table": spec.table,
+            "count": len(gdf), "extents": extents(gdf, spec)}
+
+
+def build_coverage(spec: CollectionSpec, layers: dict[str, gpd.GeoDataFrame],
+                   store: Path) -> dict[str, Any]:
+    generate = _load_callable(spec.source["raster_generator"])
+    years = spec.source.get("years") or [None]
+    files = {}
+    for year in years:
+        target = store / (f"{spec.id}_{year}.tif" if year else f"{spec.id}.tif")
+        tmp = target.with_suffix(".tmp.tif")
+        kwargs = {"year": year} if year else {}
+        generate({k: layers[k] for k in spec.requires}, int(spec.source.get("seed", 0)),
+                 tmp, **kwargs)
+        tmp.replace(target)
+        files[str(year)] = str(target)
+    import rasterio
+    from rasterio.warp import transform_bounds
+    latest = files[str(years[-1])]
+    with rasterio.open(latest) as ds:
+        bbox = [round(v, 6) for v in transform_bounds(ds.crs, "OGC:CRS84", *ds.bounds)]
+    ext: dict[str, Any] = {"spatial": {"bbox": bbox,
+                                       "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}}
+    if years[0]:
+        ext["temporal"] = {"begin": f"{min(years)}-06-01T00:00:00Z",
+                           "end": f"{max(years)}-08-31T23:59:59Z"}
+    return {"kind": "coverage", "data": latest, "files": files, "extents": ext}
+
+
+def build(settings: Settings, only: list[str] | None = None) -> dict[str, Any]:
+    """Build every collection (or `only` these and what they require). Returns the manifest."""
+    store = settings.store_dir
+    store.mkdir(parents=True, exist_ok=True)
+    specs = load_catalog(settings.collections_dir)
+    manifest_path = store / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    wanted = set(only or [s.id for s in specs])
+    for spec in specs:  # dependencies first
+        if spec.id in wanted:
+            wanted.update(spec.requires)
+    for spec in specs:
+        if spec.id not in wanted:
+            continue
+        started = time.perf_counter()
+        if spec.kind == "coverage":
+            entry = build_coverage(spec, layers, store)
+        else:
+            entry = build_vector(spec, layers, store)
+        entry["seconds"] = round(time.perf_counter() - started, 2)
+        manifest[spec.id] = entry
+        LOGGER.info("built %s: %s in %.1f s", spec.id,
+                    entry.get("count", "raster"), entry["seconds"])
+        print(f"  {spec.id:<24} {str(entry.get('count', 'raster')):>6}  {entry['seconds']:.1f} s",
+              flush=True)
+    tmp = manifest_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    tmp.replace(manifest_path)
+    return manifest

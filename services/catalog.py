@@ -1,0 +1,84 @@
+"""The collection files (collections/*.yml): one file describes one published layer."""
+from __future__ import annotations
+
+import graphlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REQUIRED = ("id", "title", "description", "keywords", "source", "licence")
+
+
+class CatalogError(ValueError):
+    """A collection file is missing something or contradicts itself."""
+
+
+@dataclass
+class CollectionSpec:
+    id: str
+    path: Path
+    title: dict[str, str]
+    description: dict[str, str]
+    keywords: dict[str, list[str]]
+    source: dict[str, Any]
+    licence: dict[str, str]
+    kind: str = "features"             # features | coverage
+    demo: bool = False
+    geometry_type: str | None = None
+    id_field: str | None = None
+    title_field: str | None = None
+    time_field: str | None = None
+    provenance: list[dict[str, str]] = field(default_factory=list)
+    fields: dict[str, dict] = field(default_factory=dict)
+    units: str | None = None
+    editable: bool = False
+
+    @property
+    def table(self) -> str:
+        return self.id.replace("-", "_")
+
+    @property
+    def requires(self) -> list[str]:
+        return list(self.source.get("requires", []))
+
+    def source_path(self) -> Path | None:
+        rel = self.source.get("path")
+        return (self.path.parent / rel).resolve() if rel else None
+
+
+def load_spec(path: Path) -> CollectionSpec:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    missing = [k for k in REQUIRED if k not in raw]
+    if missing:
+        raise CatalogError(f"{path.name}: missing {', '.join(missing)}")
+    for key in ("title", "description"):
+        if not isinstance(raw[key], dict) or not {"fr", "en"} <= set(raw[key]):
+            raise CatalogError(f"{path.name}: {key} needs a French (fr) and English (en) text")
+    known = set(CollectionSpec.__dataclass_fields__) - {"path"}
+    spec = CollectionSpec(path=path, **{k: v for k, v in raw.items() if k in known})
+    if spec.kind == "features" and not spec.geometry_type:
+        raise CatalogError(f"{path.name}: geometry_type is required for a feature collection")
+    src = spec.source
+    if not any(k in src for k in ("path", "generator", "raster_generator", "postgis_table")):
+        raise CatalogError(f"{path.name}: source needs path, generator or raster_generator")
+    return spec
+
+
+def load_catalog(collections_dir: Path) -> list[CollectionSpec]:
+    """All collection specs, ordered so that each comes after what it requires."""
+    specs = {}
+    for path in sorted(collections_dir.glob("*.yml")):
+        spec = load_spec(path)
+        if spec.id in specs:
+            raise CatalogError(f"duplicate collection id {spec.id!r}")
+        specs[spec.id] = spec
+    graph = {}
+    for spec in specs.values():
+        unknown = [r for r in spec.requires if r not in specs]
+        if unknown:
+            raise CatalogError(f"{spec.id}: requires unknown collection(s) {unknown}")
+        graph[spec.id] = set(spec.requires)
+    order = list(graphlib.TopologicalSorter(graph).static_order())
+    return [specs[i] for i in order]

@@ -1,0 +1,156 @@
+"""Write the runtime pygeoapi configuration and OpenAPI document.
+
+pygeoapi-config.yml holds the server section; each collection file and the build manifest
+give one resource. The result goes to var/run/, where the ASGI app reads it.
+"""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from services.catalog import CollectionSpec, load_catalog
+from services.settings import Settings
+
+CRS_LIST = [
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "http://www.opengis.net/def/crs/EPSG/0/4326",
+    "http://www.opengis.net/def/crs/EPSG/0/2154",
+    "http://www.opengis.net/def/crs/EPSG/0/3857",
+]
+STORAGE_CRS = "http://www.opengis.net/def/crs/EPSG/0/2154"
+DEMO_NOTE = {
+    "fr": "Données de démonstration modélisées : elles ne décrivent pas la réalité.",
+    "en": "Modelled demonstration data: they do not describe reality.",
+}
+
+
+def _links(spec: CollectionSpec) -> list[dict[str, Any]]:
+    links = [{"type": "text/html", "rel": "license", "title": spec.licence["title"],
+              "href": spec.licence["href"]}]
+    for item in spec.provenance:
+        links.append({"type": "text/html", "rel": "describedby",
+                      "title": item["title"], "href": item["href"]})
+    return links
+
+
+def _description(spec: CollectionSpec) -> dict[str, str]:
+    if not spec.demo:
+        return spec.description
+    return {lang: (text if DEMO_NOTE[lang].split(":")[0].lower() in text.lower()
+                   else f"{DEMO_NOTE[lang]} {text}")
+            for lang, text in spec.description.items()}
+
+
+def _extents(entry: dict[str, Any]) -> dict[str, Any]:
+    """pygeoapi compares datetime queries with the temporal extent as datetime objects."""
+    ext = json.loads(json.dumps(entry["extents"]))
+    temporal = ext.get("temporal")
+    if temporal:
+        for key in ("begin", "end"):
+            if temporal.get(key):
+                temporal[key] = datetime.fromisoformat(temporal[key].replace("Z", "+00:00"))
+    return ext
+
+
+def resource(spec: CollectionSpec, entry: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    keywords = spec.keywords
+    res: dict[str, Any] = {
+        "type": "collection",
+        "title": spec.title,
+        "description": _description(spec),
+        "keywords": keywords,
+        "links": _links(spec),
+        "extents": _extents(entry),
+    }
+    if spec.kind == "coverage":
+        res["providers"] = [{
+            "type": "coverage",
+            "name": "rasterio",
+            "data": entry["data"],
+            "options": {"DATA_ENCODING": "COG"},
+            "format": {"name": "GTiff", "mimetype": "application/tiff"},
+        }]
+        return res
+    provider: dict[str, Any] = {
+        "type": "feature",
+        "name": "services.providers.geopackage.GeoPackageProvider",
+        "data": entry["data"],
+        "table": entry["table"],
+        "id_field": spec.id_field or "fid",
+        "storage_crs": STORAGE_CRS,
+        "crs": CRS_LIST,
+        "options": {"fields": spec.fields, "query_timeout": settings.query_timeout},
+    }
+    if spec.title_field:
+        provider["title_field"] = spec.title_field
+    if spec.time_field:
+        provider["time_field"] = spec.time_field
+    res["providers"] = [provider]
+    res["limits"] = {"max_items": settings.max_items, "on_exceed": "error"}
+    return res
+
+
+def runtime_config(settings: Settings) -> dict[str, Any]:
+    base = yaml.safe_load(settings.base_config.read_text(encoding="utf-8"))
+    manifest_path = settings.store_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise FileNotFoundError(f"{manifest_path} missing: run `artois-geo build` first")
+    manifest = json.loads(manifest_path.read_text())
+    server = base["server"]
+    server["url"] = settings.url
+    server["bind"] = {"host": settings.host, "port": settings.port}
+    server["limits"]["max_items"] = settings.max_items
+    server["locale_dir"] = str(settings.var_dir / "locale")
+    templates = Path(__file__).parent / "templates"
+    if templates.is_dir():
+        server["templates"] = {"path": str(templates), "static": str(_static_dir())}
+    resources = {}
+    for spec in load_catalog(settings.collections_dir):
+        if spec.id not in manifest:
+            raise FileNotFoundError(f"collection {spec.id!r} not built: run `artois-geo build`")
+        resources[spec.id] = resource(spec, manifest[spec.id], settings)
+    base["resources"] = resources
+    return base
+
+
+def _static_dir() -> Path:
+    import pygeoapi
+    return Path(pygeoapi.__file__).parent / "static"
+
+
+def write_runtime_config(settings: Settings) -> tuple[Path, Path]:
+    """Write var/run/pygeoapi-config.yml and openapi.yml; export their paths for pygeoapi."""
+    from pygeoapi.openapi import get_oas
+
+    run_dir = settings.var_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _compile_locales(settings)
+    config = runtime_config(settings)
+    config_path = run_dir / "pygeoapi-config.yml"
+    openapi_path = run_dir / "openapi.yml"
+    _atomic_write(config_path, yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    os.environ["PYGEOAPI_CONFIG"] = str(config_path)
+    os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)
+    oas = get_oas(config, fail_on_invalid_collection=True)
+    _atomic_write(openapi_path, yaml.safe_dump(json.loads(json.dumps(oas, default=str)),
+                                               allow_unicode=True, sort_keys=False))
+    return config_path, openapi_path
+
+
+def _compile_locales(settings: Settings) -> None:
+    try:
+        from services.i18n import compile_catalogues
+    except ImportError:  # catalogue module not present: pygeoapi falls back to English
+        return
+    compile_catalogues(settings.var_dir / "locale")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,528 @@
+"""Internationalisation helpers (French / English).
+
+* :func:`compile_catalogues` compiles ``services/locale/<lang>/LC_MESSAGES/*.po``
+  into ``<target>/<lang>/LC_MESSAGES/*.mo`` -- the layout expected by
+  ``babel.support.Translations.load`` (pygeoapi ``server.locale_dir``) and by
+  :func:`gettext.translation`.  ``gettext.find`` expands ``fr_FR`` to
+  ``fr_FR`` then ``fr``, so a single ``fr`` catalogue serves both
+  ``languages: [fr, en]`` and ``languages: [fr-FR, en-US]``.
+* :func:`use_locale_dir` points pygeoapi's *Python-side* gettext lookups
+  (link titles passed to ``pygeoapi.l10n.translate``) at the same directory;
+  pygeoapi hard-codes that one to ``<site-packages>/locale``.
+* :func:`bilingual` turns an English pygeoapi exception description into
+  ``{"fr": ..., "en": ...}``.
+* :func:`message` renders the project's own bilingual messages.
+* :func:`pick_language` chooses ``"fr"`` or ``"en"`` for a request.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+__all__ = [
+    'LOCALE_SOURCE_DIR', 'MESSAGES', 'SUPPORTED_LANGUAGES', 'DEFAULT_LANGUAGE',
+    'compile_catalogues', 'use_locale_dir', 'bilingual', 'message',
+    'pick_language',
+]
+
+#: Where the ``.po`` sources live (``services/locale``).
+LOCALE_SOURCE_DIR = Path(__file__).resolve().parent / 'locale'
+
+SUPPORTED_LANGUAGES = ('fr', 'en')
+DEFAULT_LANGUAGE = 'fr'
+
+
+# ---------------------------------------------------------------------------
+# 1. Catalogues
+# ---------------------------------------------------------------------------
+
+def compile_catalogues(target_dir: Path, source_dir: Path | None = None) -> None:
+    """Compile every ``<source_dir>/<lang>/LC_MESSAGES/<domain>.po`` into
+    ``<target_dir>/<lang>/LC_MESSAGES/<domain>.mo``.
+
+    :param target_dir: output directory, e.g. ``var/locale``; to be used as
+                       pygeoapi's ``server.locale_dir``.
+    :param source_dir: defaults to :data:`LOCALE_SOURCE_DIR`.
+    :raises ValueError: if a catalogue has format errors (e.g. a
+                        ``%(name)s`` placeholder missing from a msgstr) or no
+                        catalogue was found.
+    """
+    source_dir = Path(source_dir) if source_dir else LOCALE_SOURCE_DIR
+    target_dir = Path(target_dir)
+    po_files = sorted(source_dir.glob('*/LC_MESSAGES/*.po'))
+    if not po_files:
+        raise ValueError(f'no .po catalogue found under {source_dir}')
+
+    for po_path in po_files:
+        lang = po_path.parent.parent.name
+        with po_path.open('rb') as fp:
+            catalog = read_po(fp, locale=lang, domain=po_path.stem)
+
+        errors = [f'{po_path}:{msg.lineno}: {msg.id!r}: {err}'
+                  for msg, errs in catalog.check() for err in errs]
+        if errors:
+            raise ValueError('invalid catalogue:\n' + '\n'.join(errors))
+
+        out_dir = target_dir / lang / 'LC_MESSAGES'
+        out_dir.mkdir(parents=True, exist_ok=True)
+        # write atomically: a running server may be reading the old file
+        fd, tmp = tempfile.mkstemp(dir=out_dir, suffix='.mo.tmp')
+        try:
+            with os.fdopen(fd, 'wb') as fp:
+                write_mo(fp, catalog, use_fuzzy=False)
+            os.replace(tmp, out_dir / f'{po_path.stem}.mo')
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def use_locale_dir(locale_dir: Path) -> None:
+    """Make pygeoapi's Python-side gettext (``l10n.translate`` on plain
+    strings: link titles such as "This document as JSON", and plain-string
+    config values) read its catalogues from ``locale_dir``.
+
+    pygeoapi hard-codes ``pygeoapi.l10n.LOCALEDIR`` to
+    ``<site-packages>/locale`` (independent of ``server.locale_dir``, which
+    only serves the Jinja templates).  Call once at start-up, after
+    :func:`compile_catalogues`.
+    """
+    from pygeoapi import l10n
+
+    l10n.LOCALEDIR = Path(locale_dir).resolve()
+    l10n._gettext_cache.clear()
+    l10n._cfg_cache.clear()
+
+
+# ---------------------------------------------------------------------------
+# 2. Bilingual exception messages
+# ---------------------------------------------------------------------------
+
+# Exact English messages emitted by pygeoapi 0.24 (api/*.py, provider/*.py,
+# process/*.py, crs.py, formatter/*.py, pubsub/base.py).  Query parameter
+# names (bbox, limit, offset, datetime, sortby...) are left untranslated.
+_EXACT: dict[str, str] = {
+    # api/__init__.py
+    'Invalid format requested': 'Format demandé invalide',
+    'AsyncAPI not supported/configured':
+        "AsyncAPI n'est pas pris en charge ou pas configuré",
+    'Collection not found': 'Collection introuvable',
+    'Error generating collection':
+        'Erreur lors de la génération de la collection',
+    'bbox should be either 4 values (minx,miny,maxx,maxy) '
+    'or 6 values (minx,miny,minz,maxx,maxy,maxz)':
+        'bbox doit comporter soit 4 valeurs (minx,miny,maxx,maxy), '
+        'soit 6 valeurs (minx,miny,minz,maxx,maxy,maxz)',
+    'bbox values must be numbers': 'Les valeurs de bbox doivent être des nombres',
+    'miny should be less than maxy': 'miny doit être inférieur à maxy',
+    'minx is greater than maxx (possibly antimeridian bbox)':
+        "minx est supérieur à maxx (bbox franchissant peut-être "
+        "l'antiméridien)",
+    'minz should be less than maxz': 'minz doit être inférieur à maxz',
+    'Configured times should be RFC3339':
+        'Les dates configurées doivent être au format RFC 3339',
+    'datetime parameter out of range':
+        "Paramètre datetime hors de l'étendue temporelle de la collection",
+    'Invalid format: subset should be like axis("min"[:"max"])':
+        'Format invalide : subset doit être de la forme axe("min"[:"max"])',
+    'limit value should be an integer': 'La valeur de limit doit être un entier',
+    'limit value should be strictly positive':
+        'La valeur de limit doit être strictement positive',
+    # api/itemtypes.py
+    'queryables not available for this collection':
+        'Requêtables non disponibles pour cette collection',
+    'unknown properties specified': 'Propriétés demandées inconnues',
+    'offset value should be positive or zero':
+        'La valeur de offset doit être positive ou nulle',
+    'offset value should be an integer': 'La valeur de offset doit être un entier',
+    'server.limit is no longer supported! Please use limits at the server '
+    'or collection level (RFC5)':
+        "server.limit n'est plus pris en charge ! Utilisez limits au niveau "
+        "du serveur ou de la collection (RFC5)",
+    'Invalid provider type': 'Type de fournisseur invalide',
+    'bbox-crs specified without bbox parameter':
+        'bbox-crs spécifié sans paramètre bbox',
+    'bbox-crs specified but is empty': 'bbox-crs spécifié mais vide',
+    'bad sortby property': 'Propriété sortby invalide',
+    'Bad CQL text': 'Texte CQL invalide',
+    'Bad CQL JSON': 'CQL JSON invalide',
+    'Invalid filter language': 'Langage de filtre invalide',
+    'Error serializing output': 'Erreur lors de la sérialisation de la réponse',
+    'Collection is not editable': "La collection n'est pas modifiable",
+    'No data found': 'Aucune donnée trouvée',
+    'identifier not found': 'Identifiant introuvable',
+    # api/coverages.py
+    'collection does not exist': "La collection n'existe pas",
+    'Invalid field specified': 'Champ spécifié invalide',
+    'Invalid axis name': "Nom d'axe invalide",
+    # api/tiles.py, provider/tile.py
+    'Invalid collection tiles': 'Tuiles de collection invalides',
+    'Tile not found': 'Tuile introuvable',
+    'Tile not found (check logs)': 'Tuile introuvable (voir les journaux)',
+    'Tileset id not found': 'Identifiant de jeu de tuiles introuvable',
+    'could not find this tilematrixset':
+        'Impossible de trouver ce jeu de matrices de tuiles (tilematrixset)',
+    # api/processes.py, process/manager/base.py
+    'missing request data': 'Données de la requête manquantes',
+    'invalid request data': 'Données de la requête invalides',
+    'Missing successUri': 'successUri manquant',
+    'job still running': 'La tâche est toujours en cours',
+    'job accepted but not yet running': 'Tâche acceptée mais pas encore démarrée',
+    'job failed': 'La tâche a échoué',
+    'Invalid process identifier': 'Identifiant de traitement invalide',
+    'URL not allowed': 'URL non autorisée',
+    # api/environmental_data_retrieval.py
+    'Invalid instance identifier': "Identifiant d'instance invalide",
+    'Instance not found': 'Instance introuvable',
+    'Unsupported query type': 'Type de requête non pris en charge',
+    'Invalid parameter-name': 'parameter-name invalide',
+    'missing coords parameter': 'Paramètre coords manquant',
+    'invalid coords parameter': 'Paramètre coords invalide',
+    'bbox parameter required by cube queries':
+        'Le paramètre bbox est obligatoire pour les requêtes cube',
+    # api/maps.py
+    'No properties implemented': 'Aucune propriété disponible',
+    # api/stac.py
+    'No STAC API collections configured':
+        "Aucune collection d'API STAC configurée",
+    'No configured STAC searchable collection':
+        'Aucune collection STAC interrogeable configurée',
+    'resource not found': 'Ressource introuvable',
+    'data query error': "Erreur lors de l'interrogation des données",
+    # api/admin.py
+    'Schema validation error': 'Erreur de validation du schéma',
+    # error.py, provider/base.py, process/base.py, pubsub/base.py
+    'Unknown error': 'Erreur inconnue',
+    'generic error (check logs)': 'Erreur générique (voir les journaux)',
+    'connection error (check logs)': 'Erreur de connexion (voir les journaux)',
+    'query error': 'Erreur de requête',
+    'query error (check logs)': 'Erreur de requête (voir les journaux)',
+    'Invalid data': 'Données invalides',
+    'Invalid JSON data': 'Données JSON invalides',
+    'Missing identifier (id or properties.identifier)':
+        'Identifiant manquant (id ou properties.identifier)',
+    'Missing core GeoJSON geometry or properties':
+        'Membre geometry ou properties GeoJSON manquant',
+    'record already exists': "L'enregistrement existe déjà",
+    'name/type/data are required':
+        'name, type et data sont obligatoires (configuration du fournisseur)',
+    'Pub/Sub client connection error (check logs)':
+        'Erreur de connexion du client Pub/Sub (voir les journaux)',
+    'Pub/Sub client subscription error (check logs)':
+        "Erreur d'abonnement du client Pub/Sub (voir les journaux)",
+    'Pub/Sub client publish error (check logs)':
+        'Erreur de publication du client Pub/Sub (voir les journaux)',
+    # crs.py
+    'Invalid uri scheme': "Schéma d'URI invalide",
+    'Invalid uri prefix': "Préfixe d'URI invalide",
+    'Invalid uri fragments': "Fragments d'URI invalides",
+    'Not an uri': "Ce n'est pas une URI",
+    'Unsupported CRS': 'CRS non pris en charge',
+    # formatter/csv_.py
+    'Error writing CSV output': "Erreur lors de l'écriture de la sortie CSV",
+}
+
+# case-insensitive lookup ('Identifier not found' / 'identifier not found',
+# 'Invalid provider type' / 'invalid provider type', ...)
+_EXACT_FOLDED = {k.casefold(): v for k, v in _EXACT.items()}
+
+# dateutil "<unit> must be in a..b" -> (French subject, agreed participle)
+_DATEUTIL_UNITS = {'year': ("L'année", 'comprise'),
+                   'month': ('Le mois', 'compris'),
+                   'day': ('Le jour', 'compris'),
+                   'hour': ("L'heure", 'comprise'),
+                   'minute': ('La minute', 'comprise'),
+                   'second': ('La seconde', 'comprise')}
+
+_CRS_URI_HELP_FR = (
+    'Les URI de CRS doivent suivre l\'un des deux formats : '
+    '"http://www.opengis.net/def/crs/{authority}/{version}/{code}" ou '
+    '"urn:ogc:def:crs:{authority}:{version}:{code}" '
+    '(voir https://docs.opengeospatial.org/is/18-058r1/18-058r1.html'
+    '#crs-overview).')
+
+
+def _fr(text: str) -> str | None:
+    """French translation of a known pygeoapi message, else None."""
+    text = text.strip()
+    found = _EXACT.get(text) or _EXACT_FOLDED.get(text.casefold())
+    if found:
+        return found
+    for pattern, template in _PATTERNS:
+        m = pattern.fullmatch(text)
+        if m:
+            return template(m) if callable(template) else m.expand(template)
+    return None
+
+
+def _nested(m: re.Match, group: str = 'err') -> str:
+    """Translate an embedded message (e.g. ``Invalid subset: {err}``)."""
+    inner = m.group(group)
+    return _fr(inner) or inner
+
+
+# Messages built with f-strings: (regex, template).  Templates are either a
+# ``re.Match.expand`` string (``\g<name>``) or a callable(match) -> str.
+_PATTERNS: list[tuple[re.Pattern, str | Callable[[re.Match], str]]] = [
+    (re.compile(r'CRS (?P<crs>.+?) not supported for this collection\. '
+                r'List of supported CRSs: (?P<crs_list>.*?)\.?', re.S),
+     r'CRS \g<crs> non pris en charge pour cette collection. '
+     r'Liste des CRS pris en charge : \g<crs_list>.'),
+    (re.compile(r'CRS could not be identified from URI (?P<uri>.+?)\. '
+                r'CRS URIs must follow one of two formats: .*', re.S),
+     lambda m: "Impossible d'identifier le CRS à partir de l'URI "
+               f"{m['uri']}. {_CRS_URI_HELP_FR}"),
+    (re.compile(r'CRS could not be identified from URI (?P<uri>.+)', re.S),
+     r"Impossible d'identifier le CRS à partir de l'URI \g<uri>"),
+    (re.compile(r'bbox-crs (?P<crs>.+?) not supported for this collection',
+                re.S),
+     r'bbox-crs \g<crs> non pris en charge pour cette collection'),
+    (re.compile(r'Limit of (?P<max>.+?) exceeded'),
+     r'Limite de \g<max> dépassée'),
+    (re.compile(r'Invalid subset: (?P<err>.*)', re.S),
+     lambda m: f'Sous-ensemble (subset) invalide : {_nested(m)}'),
+    (re.compile(r'Subset not found; valid values are (?P<values>.*)', re.S),
+     r'Sous-ensemble (subset) introuvable ; valeurs possibles : \g<values>'),
+    (re.compile(r'Invalid property; valid property names are (?P<names>.*)',
+                re.S),
+     r'Propriété invalide ; noms de propriétés possibles : \g<names>'),
+    (re.compile(r'Resource exists: (?P<id>.*)', re.S),
+     r'La ressource existe déjà : \g<id>'),
+    (re.compile(r'Resource not found: (?P<id>.*)', re.S),
+     r'Ressource introuvable : \g<id>'),
+    (re.compile(r'Unknown STAC type (?P<type>.*)', re.S),
+     r'Type STAC inconnu : \g<type>'),
+    (re.compile(r'Could not publish message (?P<err>.*)', re.S),
+     lambda m: f'Impossible de publier le message : {_nested(m)}'),
+    # validate_datetime: dateutil.parser.ParserError texts
+    (re.compile(r'Unknown string format: (?P<value>.*)', re.S),
+     r'Format de date inconnu : \g<value>'),
+    (re.compile(r'String does not contain a date: (?P<value>.*)', re.S),
+     r'La chaîne ne contient pas de date : \g<value>'),
+    (re.compile(r'day is out of range for month: (?P<value>.*)', re.S),
+     r'Jour hors limites pour ce mois : \g<value>'),
+    (re.compile(r'(?P<unit>year|month|day|hour|minute|second) must be in '
+                r'(?P<lo>\d+)\.\.(?P<hi>\d+)(?:: (?P<value>.*))?', re.S),
+     lambda m: ("{0} doit être {1} ".format(*_DATEUTIL_UNITS[m['unit']])
+                + f"entre {m['lo']} et {m['hi']}"
+                + (f" : {m['value']}" if m['value'] is not None else ''))),
+]
+
+# Messages of this project's providers and CQL2 translator (services/).
+_FILTER_DETAILS = {
+    'unknown property': 'propriété inconnue',
+    'unsupported function': 'fonction non prise en charge',
+    'unsupported CQL2 operator': 'opérateur CQL2 non pris en charge',
+    'unsupported temporal operator': 'opérateur temporel non pris en charge',
+}
+_PATTERNS += [
+    (re.compile(r"item (?P<id>.+) not found", re.S), r"Élément \g<id> introuvable"),
+    (re.compile(r"Invalid value for property (?P<name>\S+): (?P<value>.*)", re.S),
+     r"Valeur invalide pour la propriété \g<name> : \g<value>"),
+    (re.compile(r"query timeout \((?P<s>[\d.]+) s\)"),
+     r"La requête a dépassé le temps maximal autorisé (\g<s> s)"),
+    (re.compile(r"Invalid CQL2 filter: (?P<what>[^:]+): (?P<detail>.*)", re.S),
+     lambda m: "Filtre CQL2 invalide : "
+               f"{_FILTER_DETAILS.get(m['what'], m['what'])} : {m['detail']}"),
+    (re.compile(r"Invalid CQL2 filter: (?P<detail>.*)", re.S),
+     r"Filtre CQL2 invalide : \g<detail>"),
+]
+
+# Generic French prefixes for messages we do not know, by OGC exception code.
+_GENERIC_PREFIX = {
+    'NotFound': 'Ressource introuvable',
+    'NoSuchJob': 'Tâche introuvable',
+    'NoSuchProcess': 'Traitement introuvable',
+    'JobResultNotFound': 'Résultat de tâche introuvable',
+    'ResultNotReady': 'Résultat pas encore disponible',
+    'NoApplicableCode': 'Erreur',
+    'InternalError': 'Erreur interne du serveur',
+    'ServerError': 'Erreur interne du serveur',
+}
+_DEFAULT_PREFIX = 'Requête invalide'
+
+# Codes for which pygeoapi passes a bare job id as the description.
+_BARE_ID_CODES = {
+    'NoSuchJob': 'Job not found',
+    'JobResultNotFound': 'Job result not found',
+}
+
+
+def bilingual(description: str, code: str | None = None) -> dict[str, str]:
+    """Return ``{"fr": ..., "en": ...}`` for a pygeoapi exception description.
+
+    Known English pygeoapi messages (fixed strings and f-strings, whose
+    variable parts are kept) are translated; unknown ones get a generic
+    French prefix followed by the English text, so ``fr`` is never empty.
+
+    :param description: the ``description`` of a pygeoapi OGC exception.
+    :param code: optional OGC exception ``code`` (``NotFound``,
+                 ``NoSuchJob``...), used to choose a better generic prefix.
+    """
+    en = '' if description is None else str(description).strip()
+    fr = _fr(en) if en else None
+    if fr is not None:
+        return {'fr': fr, 'en': en}
+
+    prefix = _GENERIC_PREFIX.get(code or '', _DEFAULT_PREFIX)
+    if code in _BARE_ID_CODES and en and ' ' not in en:
+        # pygeoapi passes the bare job id as description for these codes
+        return {'fr': f'{prefix} : {en}', 'en': f'{_BARE_ID_CODES[code]}: {en}'}
+    if not en:
+        return {'fr': 'Erreur inconnue', 'en': 'Unknown error'}
+    return {'fr': f'{prefix} : {en}', 'en': en}
+
+
+# ---------------------------------------------------------------------------
+# Project messages
+# ---------------------------------------------------------------------------
+
+MESSAGES: dict[str, dict[str, str]] = {
+    'not_found': {
+        'fr': 'Ressource introuvable',
+        'en': 'Resource not found',
+    },
+    'internal_error': {
+        'fr': "Erreur interne du serveur ; l'incident est journalisé",
+        'en': 'Internal server error; the incident has been logged',
+    },
+    'invalid_limit': {
+        'fr': 'limit doit être un entier entre 1 et {max}',
+        'en': 'limit must be an integer between 1 and {max}',
+    },
+    'invalid_bbox': {
+        'fr': 'Paramètre bbox invalide : 4 nombres attendus '
+              '(minx,miny,maxx,maxy) ou 6 (minx,miny,minz,maxx,maxy,maxz), '
+              'avec min ≤ max',
+        'en': 'Invalid bbox parameter: expected 4 numbers '
+              '(minx,miny,maxx,maxy) or 6 (minx,miny,minz,maxx,maxy,maxz), '
+              'with min ≤ max',
+    },
+    'invalid_crs': {
+        'fr': 'CRS inconnu ou non pris en charge : {crs}',
+        'en': 'Unknown or unsupported CRS: {crs}',
+    },
+    'invalid_filter': {
+        'fr': 'Filtre CQL2 invalide : {detail}',
+        'en': 'Invalid CQL2 filter: {detail}',
+    },
+    'unknown_property': {
+        'fr': 'Propriété inconnue : {name}',
+        'en': 'Unknown property: {name}',
+    },
+    'invalid_format': {
+        'fr': 'Format non pris en charge : {f}. Formats possibles : {allowed}',
+        'en': 'Unsupported format: {f}. Allowed formats: {allowed}',
+    },
+    'method_not_allowed': {
+        'fr': 'Méthode HTTP non autorisée pour cette ressource',
+        'en': 'HTTP method not allowed for this resource',
+    },
+    'payload_too_large': {
+        'fr': 'Corps de la requête trop volumineux',
+        'en': 'Request payload too large',
+    },
+    'timeout': {
+        'fr': 'La requête a dépassé le temps maximal autorisé',
+        'en': 'The request exceeded the maximum allowed time',
+    },
+    'invalid_datetime': {
+        'fr': 'Paramètre datetime invalide : date ou intervalle RFC 3339 '
+              'attendu (ex. 2024-01-31, 2024-01-01T00:00:00Z/.. )',
+        'en': 'Invalid datetime parameter: expected an RFC 3339 date or '
+              'interval (e.g. 2024-01-31, 2024-01-01T00:00:00Z/.. )',
+    },
+    'invalid_request': {
+        'fr': 'Requête invalide',
+        'en': 'Invalid request',
+    },
+    'unsupported_media_type': {
+        'fr': 'Type de contenu non pris en charge : {ctype}',
+        'en': 'Unsupported content type: {ctype}',
+    },
+    'invalid_offset': {
+        'fr': 'offset doit être un entier positif ou nul',
+        'en': 'offset must be a non-negative integer',
+    },
+}
+
+
+class _KeepMissing(dict):
+    """format_map helper: leave unknown placeholders as ``{name}`` instead of
+    raising while an error response is being built."""
+
+    def __missing__(self, key: str) -> str:
+        return '{' + key + '}'
+
+
+def _fmt_value(value) -> str:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return ', '.join(str(v) for v in items)
+    return str(value)
+
+
+def message(key: str, **kw) -> dict[str, str]:
+    """Return the project message ``key`` in French and English, with
+    ``str.format`` placeholders filled from ``kw`` (lists are joined with
+    ", ").
+
+    :raises KeyError: unknown ``key``.
+    """
+    texts = MESSAGES[key]
+    values = _KeepMissing({k: _fmt_value(v) for k, v in kw.items()})
+    return {lang: texts[lang].format_map(values) for lang in SUPPORTED_LANGUAGES}
+
+
+# ---------------------------------------------------------------------------
+# Language negotiation
+# ---------------------------------------------------------------------------
+
+def _parse_language_ranges(value: str) -> Iterable[str]:
+    """Yield the primary language subtags of an Accept-Language-like value,
+    best first (by q-value, then by order); ranges with q=0 or an invalid
+    q-value are dropped."""
+    ranges = []
+    for index, part in enumerate(value.split(',')):
+        tag, *params = [p.strip() for p in part.split(';')]
+        if not tag:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, val = param.partition('=')
+            if name.strip().lower() == 'q':
+                try:
+                    q = float(val.strip())
+                except ValueError:
+                    q = -1.0
+        if not 0 < q <= 1:
+            continue
+        primary = tag.replace('_', '-').split('-')[0].lower()
+        ranges.append((-q, index, primary))
+    return [primary for _, _, primary in sorted(ranges)]
+
+
+def pick_language(accept_language: str | None,
+                  lang_param: str | None) -> str:
+    """Choose the response language: ``"fr"`` or ``"en"``.
+
+    The ``lang`` query parameter wins (``fr``, ``fr-FR``, ``en_US``...,
+    also a comma-separated list); an unsupported value is ignored.  Then the
+    ``Accept-Language`` header is used, honouring q-values (``*`` means the
+    default).  Default: ``"fr"``.
+    """
+    for value in (lang_param, accept_language):
+        if not value:
+            continue
+        for primary in _parse_language_ranges(value):
+            if primary in SUPPORTED_LANGUAGES:
+                return primary
+            if primary == '*':
+                return DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE

@@ -1,0 +1,1 @@
+"""pygeoapi providers of the project, loaded by dotted path from the configuration."""

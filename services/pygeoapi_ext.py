@@ -1,0 +1,93 @@
+"""Small, explicit adjustments to pygeoapi, applied before its ASGI app is imported.
+
+- Conformance: declare the OGC API Features Part 3 filter classes and the CQL2 classes our
+  providers implement (QGIS only sends filters to servers that declare them), and stop
+  declaring Part 4 on the read-only embedded store.
+- CQL2 JSON `{"bbox": [minx, miny, maxx, maxy]}` is mis-read by pygeofilter's JSON parser
+  (its Envelope takes x1, x2, y1, y2): rewrite bbox literals as GeoJSON polygons first.
+- CQL2 text `BBOX(...)` is parsed by pygeofilter as a function call, which pygeoapi does not
+  reproject into the storage CRS; turn it into a polygon literal first so it is.
+"""
+from __future__ import annotations
+
+import json
+
+import pygeofilter.ast as ast
+import pygeofilter.values as values
+import shapely
+
+import pygeoapi.api.itemtypes as itemtypes
+
+FEATURES_3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
+CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
+DECLARED = [FEATURES_3 + c for c in ("filter", "features-filter", "queryables",
+                                     "queryables-query-parameters")] + \
+    [CQL2 + c for c in ("cql2-text", "cql2-json", "basic-cql2", "advanced-comparison-operators",
+                        "case-insensitive-comparison", "accent-insensitive-comparison",
+                        "basic-spatial-functions", "basic-spatial-functions-plus",
+                        "spatial-functions", "arithmetic")]
+NOT_PROVIDED = ["http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete"]
+
+
+def _bbox_function_to_polygon(node):
+    try:
+        subs = node.get_sub_nodes()
+    except AttributeError:
+        return node
+    for attr in ("lhs", "rhs", "sub_node"):
+        child = getattr(node, attr, None)
+        if isinstance(child, ast.Function) and child.name.lower() == "bbox":
+            args = [float(a) for a in child.arguments]
+            if len(args) == 6:  # 3D bbox: keep x/y
+                args = [args[0], args[1], args[3], args[4]]
+            if len(args) != 4:
+                raise ValueError("BBOX takes 4 or 6 numbers")
+            setattr(node, attr, values.Geometry(shapely.geometry.mapping(shapely.box(*args))))
+        elif isinstance(child, values.Envelope):
+            setattr(node, attr, values.Geometry(shapely.geometry.mapping(
+                shapely.box(child.x1, child.y1, child.x2, child.y2))))
+    for child in subs:
+        if isinstance(child, ast.Node):
+            _bbox_function_to_polygon(child)
+    return node
+
+
+def _json_bbox_to_polygon(node):
+    if isinstance(node, dict):
+        if set(node) == {"bbox"} and isinstance(node["bbox"], list):
+            b = [float(v) for v in node["bbox"]]
+            if len(b) == 6:
+                b = [b[0], b[1], b[3], b[4]]
+            if len(b) != 4:
+                raise ValueError("bbox takes 4 or 6 numbers")
+            return shapely.geometry.mapping(shapely.box(*b))
+        return {k: _json_bbox_to_polygon(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_bbox_to_polygon(v) for v in node]
+    return node
+
+
+_original_parse_json = itemtypes.parse_cql2_json
+
+
+def parse_cql2_json(text):
+    data = json.loads(text) if isinstance(text, (str, bytes)) else text
+    return _original_parse_json(_json_bbox_to_polygon(data))
+
+
+_original_modify = itemtypes.modify_pygeofilter
+
+
+def modify_pygeofilter(ast_tree, **kwargs):
+    return _original_modify(_bbox_function_to_polygon(ast_tree), **kwargs)
+
+
+def apply() -> None:
+    if getattr(itemtypes, "_artois_patched", False):
+        return
+    classes = [c for c in itemtypes.CONFORMANCE_CLASSES_FEATURES if c not in NOT_PROVIDED]
+    classes += [c for c in DECLARED if c not in classes]
+    itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = classes
+    itemtypes.modify_pygeofilter = modify_pygeofilter
+    itemtypes.parse_cql2_json = parse_cql2_json
+    itemtypes._artois_patched = True

@@ -1,0 +1,96 @@
+"""Fixtures: a real server over real HTTP, on each store.
+
+The server is started once per session with `artois-geo serve` on a free port, exactly as a
+user runs it. The store must have been built (`artois-geo build`); if it was not, it is
+built here first.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+PROJECT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("ARTOIS_VAR_DIR", PROJECT / "var"))
+ARTIFACTS = PROJECT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def artois_geo(*args: str, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "services.cli", *args], cwd=PROJECT,
+                          env={**os.environ, **(env or {})}, check=True, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def manifest() -> dict:
+    path = VAR / "store" / "manifest.json"
+    if not path.exists():
+        artois_geo("build")
+    return json.loads(path.read_text())
+
+
+class Server:
+    def __init__(self, url: str, process: subprocess.Popen, log: Path):
+        self.url = url
+        self.process = process
+        self.log = log
+        self.http = requests.Session()
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.http.get(self.url + path, timeout=60, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return self.http.post(self.url + path, timeout=60, **kwargs)
+
+    def json(self, path: str, **kwargs) -> dict:
+        r = self.get(path, **kwargs)
+        assert r.status_code == 200, (path, r.status_code, r.text[:500])
+        return r.json()
+
+
+def start_server(env: dict, name: str) -> Server:
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / f"server-{name}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "serve", "--port", str(port), "--workers", "2"],
+        cwd=PROJECT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
+        try:
+            if requests.get(url + "/conformance", timeout=2).status_code == 200:
+                return Server(url, process, log)
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}")
+
+
+STORES = ["embedded"]
+
+
+@pytest.fixture(scope="session", params=STORES)
+def server(request, manifest) -> Server:
+    srv = start_server({}, request.param)
+    yield srv
+    srv.process.terminate()
+    try:
+        srv.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        srv.process.kill()
