@@ -162,7 +162,12 @@ def extents(gdf: gpd.GeoDataFrame, spec: CollectionSpec) -> dict[str, Any]:
 
 
 def build_vector(spec: CollectionSpec, layers: dict[str, gpd.GeoDataFrame],
-                 store: Path) -> dict[str, Any]:
+                 store: Path, database_url: str | None = None) -> dict[str, Any]:
+    if "postgis_table" in spec.source:  # an existing table, published as it is
+        from services.postgis_store import describe_table
+        if not database_url:
+            raise ValueError(f"{spec.id}: a postgis_table source needs DATABASE_URL")
+        return {"kind": "features", "store": "postgis", **describe_table(spec.source["postgis_table"])}
     if "generator" in spec.source:
         generate = _load_callable(spec.source["generator"])
         gdf = generate({k: layers[k] for k in spec.requires}, int(spec.source.get("seed", 0)))
@@ -171,9 +176,15 @@ def build_vector(spec: CollectionSpec, layers: dict[str, gpd.GeoDataFrame],
     gdf = normalise(gdf, spec)
     layers[spec.id] = gdf
     out, date_columns = dates_as_text(gdf)
+    if database_url:
+        from services.postgis_store import load_collection
+        loaded = load_collection(spec, out, date_columns)
+        return {"kind": "features", "store": "postgis", "table": loaded["table"],
+                "count": loaded["count"], "changed": loaded["changed"],
+                "extents": extents(gdf, spec)}
     target = store / f"{spec.id}.gpkg"
     write_geopackage(out, spec, target, date_columns)
-    return {"kind": "features", "data": str(target), "table": spec.table,
+    return {"kind": "features", "store": "geopackage", "data": str(target), "table": spec.table,
             "count": len(gdf), "extents": extents(gdf, spec)}
 
 
@@ -208,7 +219,7 @@ def build(settings: Settings, only: list[str] | None = None) -> dict[str, Any]:
     store = settings.store_dir
     store.mkdir(parents=True, exist_ok=True)
     specs = load_catalog(settings.collections_dir)
-    manifest_path = store / "manifest.json"
+    manifest_path = store / ("manifest-postgis.json" if settings.database_url else "manifest.json")
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     layers: dict[str, gpd.GeoDataFrame] = {}
     wanted = set(only or [s.id for s in specs])
@@ -222,7 +233,7 @@ def build(settings: Settings, only: list[str] | None = None) -> dict[str, Any]:
         if spec.kind == "coverage":
             entry = build_coverage(spec, layers, store)
         else:
-            entry = build_vector(spec, layers, store)
+            entry = build_vector(spec, layers, store, settings.database_url)
         entry["seconds"] = round(time.perf_counter() - started, 2)
         manifest[spec.id] = entry
         LOGGER.info("built %s: %s in %.1f s", spec.id,

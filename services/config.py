@@ -76,10 +76,13 @@ def resource(spec: CollectionSpec, entry: dict[str, Any], settings: Settings) ->
             "format": {"name": "GTiff", "mimetype": "application/tiff"},
         }]
         return res
+    on_postgis = entry.get("store") == "postgis"
     provider: dict[str, Any] = {
         "type": "feature",
-        "name": "services.providers.geopackage.GeoPackageProvider",
-        "data": entry["data"],
+        "name": ("services.providers.postgis.PostGISProvider" if on_postgis else
+                 "services.providers.geopackage.GeoPackageProvider"),
+        # PostGIS: the connection comes from DATABASE_URL in the environment, never the file
+        "data": entry["table"] if on_postgis else entry["data"],
         "table": entry["table"],
         "id_field": spec.id_field or "fid",
         "storage_crs": STORAGE_CRS,
@@ -97,7 +100,8 @@ def resource(spec: CollectionSpec, entry: dict[str, Any], settings: Settings) ->
 
 def runtime_config(settings: Settings) -> dict[str, Any]:
     base = yaml.safe_load(settings.base_config.read_text(encoding="utf-8"))
-    manifest_path = settings.store_dir / "manifest.json"
+    manifest_path = settings.store_dir / ("manifest-postgis.json" if settings.database_url
+                                          else "manifest.json")
     if not manifest_path.exists():
         raise FileNotFoundError(f"{manifest_path} missing: run `artois-geo build` first")
     manifest = json.loads(manifest_path.read_text())
@@ -131,8 +135,9 @@ def write_runtime_config(settings: Settings) -> tuple[Path, Path]:
     run_dir.mkdir(parents=True, exist_ok=True)
     _compile_locales(settings)
     config = runtime_config(settings)
-    config_path = run_dir / "pygeoapi-config.yml"
-    openapi_path = run_dir / "openapi.yml"
+    # one pair per port: two servers (say, embedded and PostGIS) can run side by side
+    config_path = run_dir / f"pygeoapi-config-{settings.port}.yml"
+    openapi_path = run_dir / f"openapi-{settings.port}.yml"
     _atomic_write(config_path, yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     os.environ["PYGEOAPI_CONFIG"] = str(config_path)
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)

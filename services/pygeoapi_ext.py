@@ -5,6 +5,8 @@
   declaring Part 4 on the read-only embedded store.
 - CQL2 JSON `{"bbox": [minx, miny, maxx, maxy]}` is mis-read by pygeofilter's JSON parser
   (its Envelope takes x1, x2, y1, y2): rewrite bbox literals as GeoJSON polygons first.
+- Pages of features that PostGIS already serialised (RawFeatures) are spliced into the
+  response text instead of being parsed and dumped again.
 - CQL2 text `BBOX(...)` is parsed by pygeofilter as a function call, which pygeoapi does not
   reproject into the storage CRS; turn it into a polygon literal first so it is.
 """
@@ -75,6 +77,23 @@ def parse_cql2_json(text):
     return _original_parse_json(_json_bbox_to_polygon(data))
 
 
+_original_to_json = itemtypes.to_json
+RAW_PLACEHOLDER = "\u0000artois-raw-features\u0000"
+
+
+def to_json(dict_, pretty=False):
+    from services.providers.postgis import RawFeatures
+
+    features = dict_.get("features") if isinstance(dict_, dict) else None
+    if isinstance(features, RawFeatures) and not features._parsed:
+        shell = dict(dict_, features=RAW_PLACEHOLDER)
+        text = _original_to_json(shell, pretty)
+        # same escaping as pygeoapi.util.to_json applies to the whole document
+        raw = features.raw.replace("<", "&lt;").replace(">", "&gt;")
+        return text.replace(json.dumps(RAW_PLACEHOLDER), raw, 1)
+    return _original_to_json(dict_, pretty)
+
+
 _original_modify = itemtypes.modify_pygeofilter
 
 
@@ -90,4 +109,5 @@ def apply() -> None:
     itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = classes
     itemtypes.modify_pygeofilter = modify_pygeofilter
     itemtypes.parse_cql2_json = parse_cql2_json
+    itemtypes.to_json = to_json
     itemtypes._artois_patched = True

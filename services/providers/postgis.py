@@ -1,0 +1,430 @@
+"""pygeoapi feature provider for PostGIS, on psycopg 3.
+
+PostGIS writes the GeoJSON of a page (ST_AsGeoJSON + row_to_json, aggregated to one text)
+and the server passes that text through: rows never become Python objects on the JSON
+path (`RawFeatures`). Envelopes arrive in the storage CRS (pygeoapi transforms bbox-crs and
+filter-crs), so the GIST index serves any bbox-crs. Values are bound parameters and
+identifiers are quoted; counting is exact on small tables and estimated on large ones.
+Loaded by dotted path: ``services.providers.postgis.PostGISProvider``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import psycopg
+import pyproj
+import shapely
+from psycopg import sql
+from pygeoapi.provider.base import (BaseProvider, ProviderConnectionError,
+                                    ProviderGenericError, ProviderInvalidQueryError,
+                                    ProviderItemNotFoundError, SchemaType)
+
+from services import db
+from services.cql2sql import FilterError, to_sql
+from services.providers.geopackage import GEOMETRY_FORMATS
+
+LOGGER = logging.getLogger(__name__)
+
+PG_TYPES = {
+    "text": {"type": "string"}, "character varying": {"type": "string"},
+    "integer": {"type": "integer"}, "bigint": {"type": "integer"},
+    "smallint": {"type": "integer"}, "double precision": {"type": "number"},
+    "real": {"type": "number"}, "numeric": {"type": "number"}, "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+    "timestamp with time zone": {"type": "string", "format": "date-time"},
+    "timestamp without time zone": {"type": "string", "format": "date-time"},
+}
+TABLE_INFO_TTL = 60.0
+
+
+class ProviderTimeoutError(ProviderGenericError):
+    ogc_exception_code = "Timeout"
+    http_status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    default_msg = "query timeout"
+
+
+class RawFeatures(list):
+    """A page of features held as the GeoJSON text PostGIS wrote.
+
+    The JSON path splices the text into the response unparsed (see pygeoapi_ext); HTML,
+    CSV and other formatters iterate it, which parses it once on first use.
+    """
+
+    def __init__(self, text: str, count: int):
+        super().__init__()
+        self.raw = text
+        self.count = count
+        self._parsed = False
+
+    def _parse(self) -> None:
+        if not self._parsed:
+            self._parsed = True
+            super().extend(json.loads(self.raw) if self.raw else [])
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        self._parse()
+        return super().__iter__()
+
+    def __getitem__(self, index):
+        self._parse()
+        return super().__getitem__(index)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+class PostGISDialect:
+    """How CQL2 is written for PostGIS."""
+
+    def __init__(self, srid: int):
+        self.srid = srid
+
+    def quote(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def placeholder(self) -> str:
+        return "%s"
+
+    def geometry_param(self, geom: shapely.Geometry) -> tuple[str, Any]:
+        return f"ST_GeomFromWKB(%s, {int(self.srid)})", shapely.to_wkb(geom)
+
+    def spatial(self, op: str, column_sql: str, geom_sql: str, envelope: tuple | None) -> str:
+        fn = {"intersects": "ST_Intersects", "disjoint": "ST_Disjoint", "within": "ST_Within",
+              "contains": "ST_Contains", "touches": "ST_Touches", "crosses": "ST_Crosses",
+              "overlaps": "ST_Overlaps", "equals": "ST_Equals"}[op]
+        return f"{fn}({column_sql}, {geom_sql})"
+
+    def dwithin(self, column_sql: str, geom_sql: str, distance_sql: str, envelope: tuple) -> str:
+        return f"ST_DWithin({column_sql}, {geom_sql}, {distance_sql})"
+
+    def casei(self, sql_text: str) -> str:
+        return f"lower({sql_text})"
+
+    def accenti(self, sql_text: str) -> str:
+        return f"unaccent({sql_text})"
+
+    def like(self, lhs: str, pattern_sql: str, not_: bool) -> str:
+        return f"{lhs} {'NOT ' if not_ else ''}LIKE {pattern_sql} ESCAPE '\\'"
+
+
+@dataclass(frozen=True)
+class PgTable:
+    schema: str
+    table: str
+    geometry_column: str
+    geometry_type: str
+    srid: int
+    key: str              # primary key column (fid)
+    columns: dict[str, dict]
+    estimated_rows: float
+    loaded_at: float
+
+
+_tables: dict[tuple, PgTable] = {}
+
+
+def read_table(schema: str, table: str) -> PgTable:
+    key = (db.database_url(), schema, table)
+    info = _tables.get(key)
+    if info is not None and time.monotonic() - info.loaded_at < TABLE_INFO_TTL:
+        return info
+    with db.pool().connection() as conn:
+        geo = conn.execute(
+            "SELECT f_geometry_column, type, srid FROM geometry_columns "
+            "WHERE f_table_schema = %s AND f_table_name = %s", (schema, table)).fetchone()
+        if geo is None:
+            raise ProviderGenericError(f"no geometry table {schema}.{table}")
+        pk = conn.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+            "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
+            (f'"{schema}"."{table}"',)).fetchone()
+        cols = conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            (schema, table)).fetchall()
+        est = conn.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                           (f'"{schema}"."{table}"',)).fetchone()[0]
+    key_col = pk[0] if pk else "fid"
+    columns = {name: dict(PG_TYPES.get(dtype, {"type": "string"}))
+               for name, dtype in cols if name not in (geo[0], key_col) or
+               (name == key_col and key_col != "fid")}
+    columns = {k: v for k, v in columns.items() if k != geo[0]}
+    info = PgTable(schema, table, geo[0], geo[1].upper(), geo[2], key_col, columns,
+                   float(est), time.monotonic())
+    _tables[key] = info
+    return info
+
+
+def output_srid(crs_transform_spec: Any, storage_srid: int) -> tuple[int, bool, int]:
+    """(srid, flip axes, decimals) for the requested output CRS."""
+    if crs_transform_spec is None:
+        return storage_srid, False, 2
+    crs = pyproj.CRS.from_wkt(crs_transform_spec.target_crs_wkt)
+    epsg = crs.to_epsg() or 4326
+    flip = (not crs_transform_spec.always_xy and crs.axis_info and
+            crs.axis_info[0].direction.lower() in ("north", "south"))
+    return epsg, bool(flip), 7 if crs.is_geographic else 2
+
+
+class PostGISProvider(BaseProvider):
+    """OGC API Features provider over one PostGIS table."""
+
+    def __init__(self, provider_def: dict):
+        super().__init__(provider_def)
+        target = provider_def.get("table") or provider_def["data"]
+        schema, _, table = str(target).rpartition(".")
+        self.schema = schema or db.schema_name()
+        self.table_name = table
+        options = provider_def.get("options") or {}
+        self.exact_count_limit = int(options.get("exact_count_limit",
+                                                 os.environ.get("ARTOIS_EXACT_COUNT_LIMIT", 50_000)))
+        try:
+            self.info = read_table(self.schema, self.table_name)
+        except psycopg.OperationalError as err:
+            raise ProviderConnectionError(user_msg="database unavailable") from err
+        self.dialect = PostGISDialect(self.info.srid)
+        self.id_field = self.id_field or self.info.key
+        self._fields = {}
+        for name, spec in self.info.columns.items():
+            spec = dict(spec)
+            enum = ((options.get("fields") or {}).get(name) or {}).get("enum")
+            if enum:
+                spec["values"] = list(enum)
+            self._fields[name] = spec
+
+    # -- metadata -----------------------------------------------------------------
+    def get_fields(self) -> dict:
+        return self._fields
+
+    def get_schema(self, schema_type: SchemaType = SchemaType.item):
+        props = {}
+        for name, spec in self._fields.items():
+            props[name] = {"title": name, **{k: v for k, v in spec.items() if k != "values"}}
+            if "values" in spec:
+                props[name]["enum"] = spec["values"]
+        props["geometry"] = {"format": GEOMETRY_FORMATS.get(self.info.geometry_type.upper(),
+                                                            "geometry-any"),
+                             "x-ogc-role": "primary-geometry"}
+        if self.id_field in props:
+            props[self.id_field]["x-ogc-role"] = "id"
+        return ("application/schema+json",
+                {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                 "type": "object", "properties": props})
+
+    def get_domains(self, properties=[], current=False):
+        domains = {}
+        names = properties or [n for n, s in self._fields.items() if s["type"] == "string"]
+        with self._connection() as conn:
+            for name in names:
+                if name not in self._fields:
+                    continue
+                q = sql.SQL("SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL ORDER BY 1 "
+                            "LIMIT 101").format(c=sql.Identifier(name), t=self._table())
+                rows = conn.execute(q).fetchall()
+                if len(rows) <= 100:
+                    domains[name] = [r[0] for r in rows]
+        return domains, True
+
+    # -- helpers ------------------------------------------------------------------
+    def _table(self) -> sql.Composed:
+        return db.qualified(self.schema, self.table_name)
+
+    def _connection(self):
+        return _GuardedConnection()
+
+    def _where(self, bbox, datetime_, properties, filterq, q) -> tuple[str, list]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        geom = self.dialect.quote(self.info.geometry_column)
+        if bbox:
+            minx, miny, maxx, maxy = (float(v) for v in (bbox[0], bbox[1], bbox[-2], bbox[-1]))
+            clauses.append(f"{geom} && ST_MakeEnvelope(%s, %s, %s, %s, {int(self.info.srid)})")
+            params += [minx, miny, maxx, maxy]
+            clauses.append(f"ST_Intersects({geom}, ST_MakeEnvelope(%s, %s, %s, %s, "
+                           f"{int(self.info.srid)}))")
+            params += [minx, miny, maxx, maxy]
+        if datetime_ and self.time_field in self._fields:
+            col = self.dialect.quote(self.time_field)
+            cast = "::date" if self._fields[self.time_field].get("format") == "date" else \
+                "::timestamptz"
+            if "/" in datetime_:
+                start, end = datetime_.split("/", 1)
+                if start not in ("", ".."):
+                    clauses.append(f"{col} >= %s{cast}")
+                    params.append(start[:10] if cast == "::date" else start)
+                if end not in ("", ".."):
+                    clauses.append(f"{col} <= %s{cast}")
+                    params.append(end[:10] if cast == "::date" else end)
+            else:
+                clauses.append(f"{col} = %s{cast}")
+                params.append(datetime_[:10] if cast == "::date" else datetime_)
+        for name, value in properties or []:
+            spec = self._fields.get(name)
+            if spec is None:
+                continue
+            clauses.append(f"{self.dialect.quote(name)} = %s")
+            params.append(_typed(name, spec, value))
+        if q:
+            text_cols = [n for n, s in self._fields.items() if s["type"] == "string"]
+            ors = []
+            for term in (t.strip() for t in str(q).split(",") if t.strip()):
+                for col in text_cols:
+                    ors.append(f"unaccent(lower({self.dialect.quote(col)})) LIKE "
+                               f"unaccent(lower(%s))")
+                    params.append(f"%{term}%")
+            if ors:
+                clauses.append("(" + " OR ".join(ors) + ")")
+        if filterq is not None:
+            try:
+                text, fparams = to_sql(filterq, self.dialect, self._fields,
+                                       self.info.geometry_column)
+            except FilterError as err:
+                raise ProviderInvalidQueryError(user_msg=f"Invalid CQL2 filter: {err}") from err
+            clauses.append(text)
+            params += fparams
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _feature_sql(self, alias: str, columns: list[str], skip_geometry: bool,
+                     crs_transform_spec: Any) -> str:
+        """SQL text of one GeoJSON Feature for a row of `alias`."""
+        q = self.dialect.quote
+        if skip_geometry:
+            geometry = "'null'"
+        else:
+            srid, flip, digits = output_srid(crs_transform_spec, self.info.srid)
+            g = f"{alias}.{q(self.info.geometry_column)}"
+            if srid != self.info.srid:
+                g = f"ST_Transform({g}, {int(srid)})"
+            if flip:
+                g = f"ST_FlipCoordinates({g})"
+            geometry = f"coalesce(ST_AsGeoJSON({g}, {int(digits)}), 'null')"
+        if columns:
+            props = ", ".join(f"{alias}.{q(c)}" for c in columns)
+            properties = f"(SELECT row_to_json(p) FROM (SELECT {props}) p)::text"
+        else:
+            properties = "'{}'"
+        id_col = f"{alias}.{q(self.id_field)}"
+        return (f"""'{{"type":"Feature","id":' || to_json({id_col})::text || """
+                f"""',"geometry":' || {geometry} || ',"properties":' || {properties} || '}}'""")
+
+    def _order(self, sortby, alias: str = "") -> str:
+        prefix = f"{alias}." if alias else ""
+        terms = [f"{prefix}{self.dialect.quote(s['property'])} "
+                 f"{'DESC' if s['order'] == '-' else 'ASC'}"
+                 for s in sortby or [] if s["property"] in self._fields]
+        return ", ".join(terms + [f"{prefix}{self.dialect.quote(self.info.key)}"])
+
+    def _count_sql(self, where: str) -> str:
+        table = self._table().as_string(None)
+        if self.info.estimated_rows < self.exact_count_limit:
+            return f"(SELECT count(*) FROM {table}{where})"
+        if not where:
+            return f"(SELECT reltuples::bigint FROM pg_class WHERE oid = '{table}'::regclass)"
+        return ""  # estimated separately with EXPLAIN
+
+    # -- queries ------------------------------------------------------------------
+    def query(self, offset=0, limit=10, resulttype="results", bbox=[], datetime_=None,
+              properties=[], sortby=[], select_properties=[], skip_geometry=False, q=None,
+              filterq=None, crs_transform_spec=None, **kwargs) -> dict:
+        where, params = self._where(bbox, datetime_, properties, filterq, q)
+        table = self._table().as_string(None)
+        columns = [c for c in self._fields if not select_properties or c in select_properties]
+        count_sql = self._count_sql(where)
+        feature = self._feature_sql("page", columns, skip_geometry, crs_transform_spec)
+        inner_cols = ", ".join(self.dialect.quote(c) for c in
+                               dict.fromkeys([self.info.key, self.id_field, *columns,
+                                              *(s["property"] for s in sortby or []
+                                                if s["property"] in self._fields),
+                                              self.info.geometry_column]))
+        page_sql = (f"SELECT coalesce(string_agg({feature}, ',' ORDER BY "
+                    f"{self._order(sortby, 'page')}), ''), count(*) FROM (SELECT {inner_cols} "
+                    f"FROM {table}{where} ORDER BY {self._order(sortby)} LIMIT %s OFFSET %s) page")
+        with self._connection() as conn:
+            if resulttype == "hits":
+                matched = self._matched(conn, count_sql, where, params)
+                return {"type": "FeatureCollection", "features": [],
+                        "numberMatched": matched, "numberReturned": 0}
+            if count_sql:
+                row = conn.execute(f"SELECT ({count_sql}), page.* FROM ({page_sql}) page",
+                                   params + params + [int(limit), int(offset)]).fetchone()
+                matched, text, returned = row
+            else:
+                text, returned = conn.execute(page_sql, params + [int(limit), int(offset)]).fetchone()
+                matched = self._matched(conn, "", where, params)
+        features = RawFeatures(f"[{text}]" if text else "[]", int(returned))
+        return {"type": "FeatureCollection", "features": features,
+                "numberMatched": int(matched), "numberReturned": int(returned)}
+
+    def _matched(self, conn, count_sql: str, where: str, params: list) -> int:
+        if count_sql:
+            return conn.execute(f"SELECT {count_sql}", params).fetchone()[0]
+        plan = conn.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self._table().as_string(None)}"
+                            f"{where}", params).fetchone()[0]
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    def get(self, identifier, crs_transform_spec=None, **kwargs) -> dict:
+        columns = list(self._fields)
+        feature = self._feature_sql("t", columns, False, crs_transform_spec)
+        spec = self._fields.get(self.id_field, {"type": "integer"})
+        try:
+            value = _typed(self.id_field, spec, identifier)
+        except ProviderInvalidQueryError:
+            raise ProviderItemNotFoundError(user_msg=f"item {identifier!r} not found")
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT {feature} FROM {self._table().as_string(None)} t "
+                f"WHERE t.{self.dialect.quote(self.id_field)} = %s LIMIT 1", (value,)).fetchone()
+        if row is None:
+            raise ProviderItemNotFoundError(user_msg=f"item {identifier!r} not found")
+        return json.loads(row[0])
+
+    def __repr__(self) -> str:
+        return f"<PostGISProvider> {self.schema}.{self.table_name}"
+
+
+def _typed(name: str, spec: dict, value: Any) -> Any:
+    try:
+        if spec["type"] == "integer":
+            return int(value)
+        if spec["type"] == "number":
+            return float(value)
+        if spec["type"] == "boolean":
+            low = str(value).lower()
+            if low not in ("true", "false", "1", "0"):
+                raise ValueError(value)
+            return low in ("true", "1")
+    except ValueError as err:
+        raise ProviderInvalidQueryError(
+            user_msg=f"Invalid value for property {name}: {value!r}") from err
+    return value
+
+
+class _GuardedConnection:
+    """A pooled connection whose database errors become OGC-friendly provider errors."""
+
+    def __enter__(self):
+        try:
+            self._cm = db.pool().connection()
+            return self._cm.__enter__()
+        except psycopg.OperationalError as err:
+            raise ProviderConnectionError(user_msg="database unavailable") from err
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self._cm.__exit__(exc_type, exc, tb)
+        finally:
+            if isinstance(exc, psycopg.errors.QueryCanceled):
+                raise ProviderTimeoutError(user_msg="query timeout") from exc
+            if isinstance(exc, (psycopg.errors.DataError, psycopg.errors.InvalidParameterValue,
+                                psycopg.errors.UndefinedFunction)):
+                raise ProviderInvalidQueryError(user_msg=f"Invalid query: {exc}") from exc
+        return False
