@@ -98,9 +98,9 @@ def load_collection(spec: CollectionSpec, gdf: gpd.GeoDataFrame, date_columns: l
     with db.pool().connection() as conn, conn.transaction():
         ensure_schema(conn, schema)
         migrate_table(conn, spec, schema, columns)
-        conn.execute("CREATE TEMP TABLE incoming (LIKE " + t.as_string(conn) +
-                     " INCLUDING DEFAULTS) ON COMMIT DROP")
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in props + ["geom"])
+        conn.execute(sql.SQL("CREATE TEMP TABLE incoming ON COMMIT DROP AS "
+                             "SELECT {} FROM {} WITH NO DATA").format(cols, t))
         with conn.cursor().copy(sql.SQL("COPY incoming ({}) FROM STDIN").format(cols)) as copy:
             for values, geom in zip(gdf[props].itertuples(index=False, name=None), ewkb):
                 copy.write_row([_plain(v) for v in values] + [geom])
@@ -115,7 +115,7 @@ def load_collection(spec: CollectionSpec, gdf: gpd.GeoDataFrame, date_columns: l
                                       for c in props + ["geom"])
             news = sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c))
                                       for c in props + ["geom"])
-            action = sql.SQL("UPDATE SET {} WHERE ({}) IS DISTINCT FROM ({})").format(
+            action = sql.SQL("DO UPDATE SET {} WHERE ({}) IS DISTINCT FROM ({})").format(
                 sets, olds, news)
             removed = conn.execute(sql.SQL(
                 "DELETE FROM {} t WHERE NOT EXISTS (SELECT 1 FROM incoming i WHERE i.{} = t.{})"

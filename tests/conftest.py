@@ -82,12 +82,24 @@ def start_server(env: dict, name: str) -> Server:
     raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}")
 
 
-STORES = ["embedded"]
+STORES = ["embedded", "postgis"]
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """The private PostGIS cluster of scripts/postgis.sh, loaded with every collection."""
+    url = subprocess.run(["bash", str(PROJECT / "scripts" / "postgis.sh"), "start"], check=True,
+                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    artois_geo("build", env={"DATABASE_URL": url}, capture_output=True)
+    return url
 
 
 @pytest.fixture(scope="session", params=STORES)
 def server(request, manifest) -> Server:
-    srv = start_server({}, request.param)
+    env = {}
+    if request.param == "postgis":
+        env["DATABASE_URL"] = request.getfixturevalue("database_url")
+    srv = start_server(env, request.param)
     yield srv
     srv.process.terminate()
     try:
