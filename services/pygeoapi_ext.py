@@ -7,18 +7,23 @@
   (its Envelope takes x1, x2, y1, y2): rewrite bbox literals as GeoJSON polygons first.
 - Pages of features that PostGIS already serialised (RawFeatures) are spliced into the
   response text instead of being parsed and dumped again.
+- bbox-crs reprojection reuses one pyproj Transformer per CRS pair (pygeoapi builds a new
+  one, ~4 ms, on every request).
 - CQL2 text `BBOX(...)` is parsed by pygeofilter as a function call, which pygeoapi does not
   reproject into the storage CRS; turn it into a polygon literal first so it is.
 """
 from __future__ import annotations
 
+import functools
 import json
 
 import pygeofilter.ast as ast
+import pyproj
 import pygeofilter.values as values
 import shapely
 
 import pygeoapi.api.itemtypes as itemtypes
+from pygeoapi.crs import get_crs
 
 FEATURES_3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
 CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
@@ -94,6 +99,24 @@ def to_json(dict_, pretty=False):
     return _original_to_json(dict_, pretty)
 
 
+_original_transform_bbox = itemtypes.transform_bbox
+
+
+@functools.lru_cache(maxsize=64)
+def _bbox_transformer(from_crs: str, to_crs: str, always_xy: bool):
+    return pyproj.Transformer.from_crs(get_crs(from_crs), get_crs(to_crs), always_xy=always_xy)
+
+
+def transform_bbox(bbox, from_crs, to_crs, always_xy=False):
+    if not (isinstance(from_crs, str) and isinstance(to_crs, str)):
+        return _original_transform_bbox(bbox, from_crs, to_crs, always_xy)
+    tr = _bbox_transformer(from_crs, to_crs, always_xy)
+    if tr.target_crs.to_epsg() == 3857:  # as pygeoapi: clip to Web Mercator's latitudes
+        bbox = [bbox[0], max(-85.0511, bbox[1]), bbox[2], min(85.0511, bbox[3])]
+    n = len(bbox) // 2
+    return list(tr.transform(*bbox[:n]) + tr.transform(*bbox[n:]))
+
+
 _original_modify = itemtypes.modify_pygeofilter
 
 
@@ -110,4 +133,5 @@ def apply() -> None:
     itemtypes.modify_pygeofilter = modify_pygeofilter
     itemtypes.parse_cql2_json = parse_cql2_json
     itemtypes.to_json = to_json
+    itemtypes.transform_bbox = transform_bbox
     itemtypes._artois_patched = True

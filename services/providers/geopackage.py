@@ -270,7 +270,7 @@ def geometries_to_geojson(blobs: list[bytes | None], crs_transform_spec: Any) ->
     decimals = 2
     if crs_transform_spec is not None:
         tr = transformer_for(crs_transform_spec)
-        decimals = 7 if pyproj.CRS.from_wkt(crs_transform_spec.target_crs_wkt).is_geographic else 2
+        decimals = 7 if tr.target_crs.is_geographic else 2
 
         def project(coords: np.ndarray) -> np.ndarray:
             x, y = tr.transform(coords[:, 0], coords[:, 1])

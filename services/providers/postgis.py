@@ -9,6 +9,7 @@ Loaded by dotted path: ``services.providers.postgis.PostGISProvider``.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -168,9 +169,14 @@ def output_srid(crs_transform_spec: Any, storage_srid: int) -> tuple[int, bool, 
     """(srid, flip axes, decimals) for the requested output CRS."""
     if crs_transform_spec is None:
         return storage_srid, False, 2
-    crs = pyproj.CRS.from_wkt(crs_transform_spec.target_crs_wkt)
+    return _target_srid(crs_transform_spec.target_crs_wkt, bool(crs_transform_spec.always_xy))
+
+
+@functools.lru_cache(maxsize=64)
+def _target_srid(target_wkt: str, always_xy: bool) -> tuple[int, bool, int]:
+    crs = pyproj.CRS.from_wkt(target_wkt)  # to_epsg() costs ~10 ms: once per CRS
     epsg = crs.to_epsg() or 4326
-    flip = (not crs_transform_spec.always_xy and crs.axis_info and
+    flip = (not always_xy and crs.axis_info and
             crs.axis_info[0].direction.lower() in ("north", "south"))
     return epsg, bool(flip), 7 if crs.is_geographic else 2
 
