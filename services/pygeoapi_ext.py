@@ -104,14 +104,16 @@ _original_transform_bbox = itemtypes.transform_bbox
 
 @functools.lru_cache(maxsize=64)
 def _bbox_transformer(from_crs: str, to_crs: str, always_xy: bool):
-    return pyproj.Transformer.from_crs(get_crs(from_crs), get_crs(to_crs), always_xy=always_xy)
+    target = get_crs(to_crs)
+    tr = pyproj.Transformer.from_crs(get_crs(from_crs), target, always_xy=always_xy)
+    return tr, target.to_epsg() == 3857
 
 
 def transform_bbox(bbox, from_crs, to_crs, always_xy=False):
     if not (isinstance(from_crs, str) and isinstance(to_crs, str)):
         return _original_transform_bbox(bbox, from_crs, to_crs, always_xy)
-    tr = _bbox_transformer(from_crs, to_crs, always_xy)
-    if tr.target_crs.to_epsg() == 3857:  # as pygeoapi: clip to Web Mercator's latitudes
+    tr, to_web_mercator = _bbox_transformer(from_crs, to_crs, always_xy)
+    if to_web_mercator:  # as pygeoapi: clip to Web Mercator's latitudes
         bbox = [bbox[0], max(-85.0511, bbox[1]), bbox[2], min(85.0511, bbox[3])]
     n = len(bbox) // 2
     return list(tr.transform(*bbox[:n]) + tr.transform(*bbox[n:]))
