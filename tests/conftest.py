@@ -65,7 +65,8 @@ def start_server(env: dict, name: str) -> Server:
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / f"server-{name}.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "services.cli", "serve", "--port", str(port), "--workers", "2",
+         "--access-log", "--log-level", "info"],
         cwd=PROJECT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
