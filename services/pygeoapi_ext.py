@@ -1,14 +1,17 @@
 """Small, explicit adjustments to pygeoapi, applied before its ASGI app is imported.
 
 - Conformance: declare the OGC API Features Part 3 filter classes and the CQL2 classes our
-  providers implement (QGIS only sends filters to servers that declare them), and stop
-  declaring Part 4 on the read-only embedded store.
+  providers implement (QGIS only sends filters to servers that declare them), and the
+  Features Part 4 classes (create-replace-delete, update, features) served by
+  services/transactions.py on the editable collections.
 - CQL2 JSON `{"bbox": [minx, miny, maxx, maxy]}` is mis-read by pygeofilter's JSON parser
   (its Envelope takes x1, x2, y1, y2): rewrite bbox literals as GeoJSON polygons first.
 - Pages of features that PostGIS already serialised (RawFeatures) are spliced into the
   response text instead of being parsed and dumped again.
 - bbox-crs reprojection reuses one pyproj Transformer per CRS pair (pygeoapi builds a new
   one, ~4 ms, on every request).
+- The items call is recorded for the providers of this thread (services.providers.paging), so
+  that they can answer with keyset `next` links.
 - CQL2 text `BBOX(...)` is parsed by pygeofilter as a function call, which pygeoapi does not
   reproject into the storage CRS; turn it into a polygon literal first so it is.
 """
@@ -33,7 +36,10 @@ DECLARED = [FEATURES_3 + c for c in ("filter", "features-filter", "queryables",
                         "case-insensitive-comparison", "accent-insensitive-comparison",
                         "basic-spatial-functions", "basic-spatial-functions-plus",
                         "spatial-functions", "arithmetic")]
-NOT_PROVIDED = ["http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete"]
+# Features Part 4 on the editable collections (services/transactions.py), both stores
+FEATURES_4 = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/"
+DECLARED += [FEATURES_4 + c for c in ("create-replace-delete", "update", "features")]
+NOT_PROVIDED: list[str] = []
 
 
 def _bbox_function_to_polygon(node):
@@ -87,8 +93,11 @@ RAW_PLACEHOLDER = "\u0000artois-raw-features\u0000"
 
 
 def to_json(dict_, pretty=False):
+    from services.providers import paging
     from services.providers.postgis import RawFeatures
 
+    if isinstance(dict_, dict) and "features" in dict_:
+        paging.drop_next_after_last_page(dict_)
     features = dict_.get("features") if isinstance(dict_, dict) else None
     if isinstance(features, RawFeatures) and not features._parsed:
         shell = dict(dict_, features=RAW_PLACEHOLDER)
@@ -119,6 +128,19 @@ def transform_bbox(bbox, from_crs, to_crs, always_xy=False):
     return list(tr.transform(*bbox[:n]) + tr.transform(*bbox[n:]))
 
 
+_original_get_items = itemtypes.get_collection_items
+
+
+def get_collection_items(api, request, dataset=None):
+    from services.providers import paging
+
+    paging.remember(f"{api.get_collections_url()}/{dataset}/items", dict(request.params))
+    try:
+        return _original_get_items(api, request, dataset)
+    finally:
+        paging.forget()
+
+
 _original_modify = itemtypes.modify_pygeofilter
 
 
@@ -136,4 +158,5 @@ def apply() -> None:
     itemtypes.parse_cql2_json = parse_cql2_json
     itemtypes.to_json = to_json
     itemtypes.transform_bbox = transform_bbox
+    itemtypes.get_collection_items = get_collection_items
     itemtypes._artois_patched = True

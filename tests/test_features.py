@@ -123,6 +123,22 @@ def test_limit_offset_and_large_limit(server):
     assert [f["id"] for f in page["features"]] == sorted_ids[14:21]
 
 
+def test_next_links_are_keyset_cursors(server):
+    """Pages in id order continue from the last key: no page makes the store skip rows."""
+    first = server.json("/collections/communes/items", params={"limit": 50, "skipGeometry": "true"})
+    nxt = [link["href"] for link in first["links"] if link["rel"] == "next"][0]
+    assert "cursor=" in nxt and "offset=" not in nxt and "skipGeometry=true" in nxt
+    second = server.http.get(nxt, timeout=30).json()
+    assert second["numberMatched"] == first["numberMatched"]
+    by_offset = server.json("/collections/communes/items",
+                            params={"limit": 50, "offset": 50, "skipGeometry": "true"})
+    assert [f["id"] for f in second["features"]] == [f["id"] for f in by_offset["features"]]
+    assert server.get("/collections/communes/items", params={"cursor": "abc"}).status_code == 400
+    # a sorted page keeps offset paging
+    sorted_page = server.json("/collections/communes/items", params={"limit": 50, "sortby": "nom"})
+    assert "offset=50" in [link["href"] for link in sorted_page["links"] if link["rel"] == "next"][0]
+
+
 LENS = (2.72, 50.38, 2.90, 50.47)
 
 

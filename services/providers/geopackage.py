@@ -29,6 +29,7 @@ from pygeoapi.provider.base import (BaseProvider, ProviderGenericError,
                                     ProviderItemNotFoundError, SchemaType)
 
 from services.cql2sql import FilterError, to_sql
+from services.providers import paging
 
 LOGGER = logging.getLogger(__name__)
 
@@ -433,6 +434,13 @@ class GeoPackageProvider(BaseProvider):
         columns = [c for c in self._fields if not select_properties or c in select_properties]
         if self.id_field in self._fields and self.id_field not in columns:
             columns.append(self.id_field)
+        keyset = not sortby  # pages in fid order: `next` carries the last fid
+        cursor = paging.requested_cursor() if keyset else None
+        page_where, page_params = where, list(params)
+        if cursor is not None:
+            page_where = (where + " AND " if where else " WHERE ") + "fid > ?"
+            page_params.append(cursor)
+            offset = 0
         with deadline(conn, self.timeout):
             matched = conn.execute(f"SELECT COUNT(*) FROM {table}{where}", params).fetchone()[0]
             if resulttype == "hits":
@@ -441,12 +449,19 @@ class GeoPackageProvider(BaseProvider):
             select = ", ".join(["fid"] + [self.dialect.quote(c) for c in columns] +
                                ([] if skip_geometry else
                                 [self.dialect.quote(self.info.geometry_column)]))
-            rows = conn.execute(f"SELECT {select} FROM {table}{where}{self._order(sortby)} "
-                                f"LIMIT ? OFFSET ?", params + [int(limit), int(offset)]).fetchall()
+            rows = conn.execute(f"SELECT {select} FROM {table}{page_where}{self._order(sortby)} "
+                                f"LIMIT ? OFFSET ?",
+                                page_params + [int(limit) + keyset, int(offset)]).fetchall()
+        more = keyset and len(rows) > int(limit)
+        rows = rows[:int(limit)]
         features = self._features(rows, columns, skip_geometry, crs_transform_spec,
                                   select_properties)
-        return {"type": "FeatureCollection", "features": features,
-                "numberMatched": matched, "numberReturned": len(features)}
+        result = {"type": "FeatureCollection", "features": features,
+                  "numberMatched": matched, "numberReturned": len(features)}
+        if keyset:
+            result["links"] = paging.keyset_links(more, rows[-1][0] if rows else None,
+                                                  int(offset), int(limit))
+        return result
 
     def _features(self, rows, columns, skip_geometry, crs_transform_spec,
                   select_properties=None) -> list[dict]:

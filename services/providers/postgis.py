@@ -28,6 +28,7 @@ from pygeoapi.provider.base import (BaseProvider, ProviderConnectionError,
 
 from services import db
 from services.cql2sql import FilterError, to_sql
+from services.providers import paging
 from services.providers.geopackage import GEOMETRY_FORMATS
 
 LOGGER = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class PgTable:
     geometry_type: str
     srid: int
     key: str              # primary key column (fid)
+    key_is_integer: bool
     columns: dict[str, dict]
     estimated_rows: float
     loaded_at: float
@@ -159,8 +161,10 @@ def read_table(schema: str, table: str) -> PgTable:
                for name, dtype in cols if name not in (geo[0], key_col) or
                (name == key_col and key_col != "fid")}
     columns = {k: v for k, v in columns.items() if k != geo[0]}
-    info = PgTable(schema, table, geo[0], geo[1].upper(), geo[2], key_col, columns,
-                   float(est), time.monotonic())
+    key_type = dict(cols).get(key_col, "bigint")
+    info = PgTable(schema, table, geo[0], geo[1].upper(), geo[2], key_col,
+                   key_type in ("integer", "bigint", "smallint"), columns, float(est),
+                   time.monotonic())
     _tables[key] = info
     return info
 
@@ -345,15 +349,31 @@ class PostGISProvider(BaseProvider):
         table = self._table().as_string(None)
         columns = [c for c in self._fields if not select_properties or c in select_properties]
         count_sql = self._count_sql(where)
+        # pages in primary-key order: `next` carries the last key, so no page skips rows
+        keyset = not sortby and self.info.key_is_integer
+        cursor = paging.requested_cursor() if keyset else None
+        page_where, page_params = where, list(params)
+        if cursor is not None:
+            page_where = (where + " AND " if where else " WHERE ") + \
+                f"{self.dialect.quote(self.info.key)} > %s"
+            page_params.append(cursor)
+            offset = 0
         feature = self._feature_sql("page", columns, skip_geometry, crs_transform_spec)
+        key = self.dialect.quote(self.info.key)
         inner_cols = ", ".join(self.dialect.quote(c) for c in
                                dict.fromkeys([self.info.key, self.id_field, *columns,
                                               *(s["property"] for s in sortby or []
                                                 if s["property"] in self._fields),
                                               self.info.geometry_column]))
+        n = int(limit)
         page_sql = (f"SELECT coalesce(string_agg({feature}, ',' ORDER BY "
-                    f"{self._order(sortby, 'page')}), ''), count(*) FROM (SELECT {inner_cols} "
-                    f"FROM {table}{where} ORDER BY {self._order(sortby)} LIMIT %s OFFSET %s) page")
+                    f"{self._order(sortby, 'page')}) FILTER (WHERE page.rn <= {n}), ''), "
+                    f"count(*) FILTER (WHERE page.rn <= {n}), count(*) > {n}, "
+                    f"max(page.{key}) FILTER (WHERE page.rn <= {n}) "
+                    f"FROM (SELECT s.*, row_number() OVER (ORDER BY {self._order(sortby, 's')}) rn "
+                    f"FROM (SELECT {inner_cols} FROM {table}{page_where} "
+                    f"ORDER BY {self._order(sortby)} LIMIT %s OFFSET %s) s) page")
+        page_args = page_params + [n + (1 if keyset else 0), int(offset)]
         with self._connection() as conn:
             if resulttype == "hits":
                 matched = self._matched(conn, count_sql, where, params)
@@ -361,14 +381,17 @@ class PostGISProvider(BaseProvider):
                         "numberMatched": matched, "numberReturned": 0}
             if count_sql:
                 row = conn.execute(f"SELECT ({count_sql}), page.* FROM ({page_sql}) page",
-                                   params + params + [int(limit), int(offset)]).fetchone()
-                matched, text, returned = row
+                                   params + page_args).fetchone()
+                matched, text, returned, more, last_key = row
             else:
-                text, returned = conn.execute(page_sql, params + [int(limit), int(offset)]).fetchone()
+                text, returned, more, last_key = conn.execute(page_sql, page_args).fetchone()
                 matched = self._matched(conn, "", where, params)
         features = RawFeatures(f"[{text}]" if text else "[]", int(returned))
-        return {"type": "FeatureCollection", "features": features,
-                "numberMatched": int(matched), "numberReturned": int(returned)}
+        result = {"type": "FeatureCollection", "features": features,
+                  "numberMatched": int(matched), "numberReturned": int(returned)}
+        if keyset:
+            result["links"] = paging.keyset_links(bool(more), last_key, int(offset), int(limit))
+        return result
 
     def _matched(self, conn, count_sql: str, where: str, params: list) -> int:
         if count_sql:

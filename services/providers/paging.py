@@ -1,0 +1,89 @@
+"""Keyset paging: `next` links carry the last primary key (`cursor=`) instead of an offset,
+so a client walking a large collection never makes the store skip rows from the start.
+
+pygeoapi calls providers without the request; services.pygeoapi_ext records the request of
+the items call in this thread (the call and the provider run in the same worker thread).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+_local = threading.local()
+
+
+@dataclass
+class ItemsCall:
+    items_url: str            # public URL of /collections/{id}/items
+    params: dict[str, str]    # the query parameters, as received
+    last_page: bool = False   # a keyset page found no more rows: no `next` link at all
+
+
+def remember(items_url: str, params: dict[str, str]) -> None:
+    _local.call = ItemsCall(items_url, dict(params))
+
+
+def forget() -> None:
+    _local.call = None
+
+
+def current() -> ItemsCall | None:
+    return getattr(_local, "call", None)
+
+
+def requested_cursor() -> int | None:
+    """The `cursor` of the current items request, if any (an integer primary key)."""
+    call = current()
+    value = call.params.get("cursor") if call else None
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        from pygeoapi.provider.base import ProviderInvalidQueryError
+        raise ProviderInvalidQueryError(user_msg=f"Invalid value for property cursor: {value!r}")
+
+
+def mark_last_page() -> None:
+    call = current()
+    if call is not None:
+        call.last_page = True
+
+
+def drop_next_after_last_page(content: dict) -> None:
+    """pygeoapi adds an offset `next` link when a provider gives none: not after the last page."""
+    call = current()
+    if call is not None and call.last_page and isinstance(content.get("links"), list):
+        content["links"] = [link for link in content["links"] if link.get("rel") != "next"]
+
+
+def prev_link(offset: int, limit: int) -> dict[str, str] | None:
+    """An offset page keeps its `prev` link (a keyset page has none: it is a forward cursor)."""
+    call = current()
+    if call is None or offset <= 0 or "cursor" in call.params:
+        return None
+    params = {k: v for k, v in call.params.items() if k not in ("offset", "cursor")}
+    params["offset"] = str(max(0, offset - limit))
+    return {"rel": "prev", "type": "application/geo+json", "title": "Items (prev)",
+            "href": f"{call.items_url}?{urlencode(params)}"}
+
+
+def keyset_links(more: bool, last_key: Any, offset: int, limit: int) -> list[dict[str, str]]:
+    links = [link for link in (prev_link(offset, limit),
+                               next_link(last_key) if more and last_key is not None else None)
+             if link]
+    if not (more and last_key is not None):
+        mark_last_page()
+    return links
+
+
+def next_link(last_key: Any) -> dict[str, str] | None:
+    call = current()
+    if call is None:
+        return None
+    params = {k: v for k, v in call.params.items() if k not in ("offset", "cursor")}
+    params["cursor"] = str(last_key)
+    return {"rel": "next", "type": "application/geo+json", "title": "Items (next)",
+            "href": f"{call.items_url}?{urlencode(params)}"}
