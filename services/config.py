@@ -118,6 +118,10 @@ def runtime_config(settings: Settings) -> dict[str, Any]:
         if spec.id not in manifest:
             raise FileNotFoundError(f"collection {spec.id!r} not built: run `artois-geo build`")
         resources[spec.id] = resource(spec, manifest[spec.id], settings)
+    from processes.registry import PROCESSES
+
+    for process_id, dotted in PROCESSES.items():
+        resources[process_id] = {"type": "process", "processor": {"name": dotted}}
     base["resources"] = resources
     return base
 
