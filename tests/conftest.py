@@ -54,6 +54,15 @@ class Server:
     def post(self, path: str, **kwargs) -> requests.Response:
         return self.http.post(self.url + path, timeout=60, **kwargs)
 
+    def stop(self) -> None:
+        """SIGTERM (graceful), then SIGKILL if the server is still there after 30 s."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
     def json(self, path: str, **kwargs) -> dict:
         r = self.get(path, **kwargs)
         assert r.status_code == 200, (path, r.status_code, r.text[:500])
@@ -102,8 +111,4 @@ def server(request, manifest) -> Server:
         env["DATABASE_URL"] = request.getfixturevalue("database_url")
     srv = start_server(env, request.param)
     yield srv
-    srv.process.terminate()
-    try:
-        srv.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        srv.process.kill()
+    srv.stop()

@@ -100,8 +100,7 @@ def test_estimated_counts_above_the_limit(scratch):
             url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
         assert len(seen) == len(set(seen)) == 305
     finally:
-        srv.process.terminate()
-        srv.process.wait(timeout=15)
+        srv.stop()
 
 
 def test_bbox_query_uses_the_gist_index(database_url):

@@ -109,5 +109,4 @@ def test_a_new_layer_needs_only_a_collection_file(tmp_path):
         meta = srv.json("/collections/zones")
         assert meta["storageCrs"].endswith("/2154")
     finally:
-        srv.process.terminate()
-        srv.process.wait(timeout=15)
+        srv.stop()
