@@ -8,8 +8,10 @@
   (its Envelope takes x1, x2, y1, y2): rewrite bbox literals as GeoJSON polygons first.
 - Pages of features that PostGIS already serialised (RawFeatures) are spliced into the
   response text instead of being parsed and dumped again.
-- bbox-crs reprojection reuses one pyproj Transformer per CRS pair (pygeoapi builds a new
-  one, ~4 ms, on every request).
+- bbox-crs reprojection takes the envelope of the densified box (pygeoapi transforms two
+  corners only) and reuses one pyproj Transformer per CRS pair (pygeoapi builds a new one,
+  ~4 ms, on every request).
+- pyproj CRS objects for CRS URIs are built once (pygeoapi builds three per request).
 - The items call is recorded for the providers of this thread (services.providers.paging), so
   that they can answer with keyset `next` links.
 - CQL2 text `BBOX(...)` is parsed by pygeofilter as a function call, which pygeoapi does not
@@ -26,7 +28,11 @@ import pygeofilter.values as values
 import shapely
 
 import pygeoapi.api.itemtypes as itemtypes
+import pygeoapi.crs as pygeoapi_crs
+from pygeoapi.util import json_serial
 from pygeoapi.crs import get_crs
+
+_original_get_crs = pygeoapi_crs.get_crs
 
 FEATURES_3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
 CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
@@ -88,24 +94,24 @@ def parse_cql2_json(text):
     return _original_parse_json(_json_bbox_to_polygon(data))
 
 
-_original_to_json = itemtypes.to_json
 RAW_PLACEHOLDER = "\u0000artois-raw-features\u0000"
 
 
 def to_json(dict_, pretty=False):
+    """pygeoapi.util.to_json without its global `<`/`>` → `&lt;`/`&gt;` rewrite, which
+    altered data values (a noise class ">75" came out as "&gt;75"); JSON is served as JSON."""
     from services.providers import paging
     from services.providers.postgis import RawFeatures
 
     if isinstance(dict_, dict) and "features" in dict_:
         paging.drop_next_after_last_page(dict_)
     features = dict_.get("features") if isinstance(dict_, dict) else None
+    raw = None
     if isinstance(features, RawFeatures) and not features._parsed:
-        shell = dict(dict_, features=RAW_PLACEHOLDER)
-        text = _original_to_json(shell, pretty)
-        # same escaping as pygeoapi.util.to_json applies to the whole document
-        raw = features.raw.replace("<", "&lt;").replace(">", "&gt;")
-        return text.replace(json.dumps(RAW_PLACEHOLDER), raw, 1)
-    return _original_to_json(dict_, pretty)
+        raw, dict_ = features.raw, dict(dict_, features=RAW_PLACEHOLDER)
+    text = json.dumps(dict_, default=json_serial, indent=4 if pretty else None,
+                      separators=(",", ":"))
+    return text.replace(json.dumps(RAW_PLACEHOLDER), raw, 1) if raw is not None else text
 
 
 _original_transform_bbox = itemtypes.transform_bbox
@@ -119,13 +125,14 @@ def _bbox_transformer(from_crs: str, to_crs: str, always_xy: bool):
 
 
 def transform_bbox(bbox, from_crs, to_crs, always_xy=False):
-    if not (isinstance(from_crs, str) and isinstance(to_crs, str)):
+    """The envelope of the whole box, edges densified: pygeoapi transforms two corners only,
+    which drops features near the other two corners once the box is reprojected."""
+    if not (isinstance(from_crs, str) and isinstance(to_crs, str)) or len(bbox) != 4:
         return _original_transform_bbox(bbox, from_crs, to_crs, always_xy)
     tr, to_web_mercator = _bbox_transformer(from_crs, to_crs, always_xy)
     if to_web_mercator:  # as pygeoapi: clip to Web Mercator's latitudes
         bbox = [bbox[0], max(-85.0511, bbox[1]), bbox[2], min(85.0511, bbox[3])]
-    n = len(bbox) // 2
-    return list(tr.transform(*bbox[:n]) + tr.transform(*bbox[n:]))
+    return list(tr.transform_bounds(*bbox, densify_pts=21))
 
 
 _original_get_items = itemtypes.get_collection_items
@@ -148,9 +155,21 @@ def modify_pygeofilter(ast_tree, **kwargs):
     return _original_modify(_bbox_function_to_polygon(ast_tree), **kwargs)
 
 
+@functools.lru_cache(maxsize=128)
+def _crs_from_uri(uri: str):
+    return _original_get_crs(uri)
+
+
+def get_crs_cached(crs):
+    return _crs_from_uri(crs) if isinstance(crs, str) else _original_get_crs(crs)
+
+
 def apply() -> None:
     if getattr(itemtypes, "_artois_patched", False):
         return
+    pygeoapi_crs.get_crs = get_crs_cached
+    import pygeoapi.provider.base as provider_base
+    provider_base.get_crs = get_crs_cached
     classes = [c for c in itemtypes.CONFORMANCE_CLASSES_FEATURES if c not in NOT_PROVIDED]
     classes += [c for c in DECLARED if c not in classes]
     itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = classes

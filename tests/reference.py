@@ -38,9 +38,15 @@ def ids_intersecting(collection_id: str, geom_2154: shapely.Geometry) -> set[str
 
 def box_in_2154(minx: float, miny: float, maxx: float, maxy: float,
                 crs: str = "OGC:CRS84") -> shapely.Geometry:
-    """A bbox given in `crs` (axis order of that CRS) as the Lambert-93 box spanned by its
-    transformed corners, which is how bbox-crs is applied before the store is queried."""
+    """A bbox given in `crs` (in that CRS's axis order) as the Lambert-93 envelope of the whole
+    box, edges densified: what the store is asked for."""
     tr = pyproj.Transformer.from_crs(crs, "EPSG:2154")
-    x1, y1 = tr.transform(minx, miny)
-    x2, y2 = tr.transform(maxx, maxy)
-    return shapely.box(min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+    return shapely.box(*tr.transform_bounds(minx, miny, maxx, maxy, densify_pts=21))
+
+
+def exact_box_in_2154(minx: float, miny: float, maxx: float, maxy: float) -> shapely.Geometry:
+    """A CRS84 box as the curved polygon it is in Lambert-93."""
+    import numpy as np
+    tr = pyproj.Transformer.from_crs("OGC:CRS84", "EPSG:2154", always_xy=True)
+    box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy), 0.0005)
+    return shapely.transform(box, lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1])))

@@ -8,8 +8,8 @@ import json
 import pytest
 import shapely
 
-from reference import (CATALOG, COVERAGES, FEATURE_COLLECTIONS, box_in_2154, ids_intersecting,
-                       reference)
+from reference import (CATALOG, COVERAGES, FEATURE_COLLECTIONS, box_in_2154,
+                       exact_box_in_2154, ids_intersecting, reference)
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -147,6 +147,7 @@ LENS = (2.72, 50.38, 2.90, 50.47)
 def test_bbox_crs84(server, cid, box):
     got = ids(all_items(server, cid, {"bbox": ",".join(map(str, box))}))
     assert got == ids_intersecting(cid, box_in_2154(*box))
+    assert got >= ids_intersecting(cid, exact_box_in_2154(*box))  # nothing in the box is lost
     assert got  # the box holds something
 
 
