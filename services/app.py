@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services import pygeoapi_ext
@@ -52,6 +53,19 @@ def exception_body(status: int, code: str | None, texts: dict[str, str], lang: s
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
+TEXT_TYPES = ("text/", "application/json", "application/geo+json", "application/schema+json",
+              "application/ld+json", "application/vnd.oai.openapi+json")
+
+
+def _with_charset(msg: Message, ctype: str) -> Message:
+    """pygeoapi only names the charset when it gzips; every text response is UTF-8."""
+    if not ctype.startswith(TEXT_TYPES) or "charset=" in ctype:
+        return msg
+    headers = [(k, v) for k, v in msg.get("headers", []) if k.lower() != b"content-type"]
+    headers.append((b"content-type", f"{ctype}; charset=utf-8".encode("latin-1")))
+    return {**msg, "headers": headers}
+
+
 class OGCExceptionMiddleware:
     """Every error leaves as a JSON OGC exception in French and English, never a trace.
 
@@ -81,7 +95,7 @@ class OGCExceptionMiddleware:
                     started = msg
                     return
                 sent_start = True
-                await send(msg)
+                await send(_with_charset(msg, ctype))
                 return
             if started is not None and msg["type"] == "http.response.body":
                 chunks.append(msg.get("body", b""))
@@ -163,10 +177,18 @@ class RequestGuard:
 def create_app() -> ASGIApp:
     from pygeoapi.starlette_app import APP as pygeoapi_app, CONFIG
 
+    from services.transactions import Transactions
+
     locale_dir = CONFIG["server"].get("locale_dir")
     if locale_dir:
         use_locale_dir(Path(locale_dir))
-    return OGCExceptionMiddleware(RequestGuard(pygeoapi_app))
+    # OGC API Features Part 4 (writes, ETags, OPTIONS) in front: it answers with its own
+    # bilingual OGC exceptions and hands every other request to pygeoapi unchanged.
+    app = Transactions(OGCExceptionMiddleware(RequestGuard(pygeoapi_app)),
+                       base_url=CONFIG["server"]["url"])
+    # Level 1: a 115 kB page compresses 10x faster than at pygeoapi's level 9 and only 20 %
+    # larger; pygeoapi's own gzip is off in pygeoapi-config.yml. Adds Vary: Accept-Encoding.
+    return GZipMiddleware(app, minimum_size=1024, compresslevel=1)
 
 
 app = create_app()

@@ -183,6 +183,12 @@ def build_vector(spec: CollectionSpec, layers: dict[str, gpd.GeoDataFrame],
                 "count": loaded["count"], "changed": loaded["changed"],
                 "extents": extents(gdf, spec)}
     target = store / f"{spec.id}.gpkg"
+    if spec.editable and target.exists():  # never replace what editors changed since
+        from services.writers import add_missing_rows
+        added = add_missing_rows(spec, target, out, date_columns)
+        return {"kind": "features", "store": "geopackage", "data": str(target),
+                "table": spec.table, "count": added["count"], "changed": added["added"],
+                "extents": extents(gdf, spec)}
     write_geopackage(out, spec, target, date_columns)
     return {"kind": "features", "store": "geopackage", "data": str(target), "table": spec.table,
             "count": len(gdf), "extents": extents(gdf, spec)}

@@ -34,7 +34,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # several workers on these machines (uvicorn issue 3149).
     uvicorn.run("services.app:app", host=args.host, port=args.port, workers=workers,
                 loop="uvloop", http="httptools", log_level=args.log_level,
-                access_log=args.access_log, proxy_headers=True)
+                access_log=args.access_log, proxy_headers=True,
+                timeout_graceful_shutdown=5)
     return 0
 
 
@@ -52,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--log-level", default="warning")
     p_serve.add_argument("--access-log", action="store_true")
     p_serve.set_defaults(func=cmd_serve)
+    from services.importer import add_commands  # import, history, restore
+    add_commands(sub)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.command == "build" else logging.WARNING,
+    logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return args.func(args, settings)
 

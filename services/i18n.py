@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -29,7 +30,7 @@ from babel.messages.pofile import read_po
 __all__ = [
     'LOCALE_SOURCE_DIR', 'MESSAGES', 'SUPPORTED_LANGUAGES', 'DEFAULT_LANGUAGE',
     'compile_catalogues', 'use_locale_dir', 'bilingual', 'message',
-    'pick_language',
+    'pick_language', 'remember',
 ]
 
 #: Where the ``.po`` sources live (``services/locale``).
@@ -248,10 +249,33 @@ _CRS_URI_HELP_FR = (
     '#crs-overview).')
 
 
+# Project messages that leave through pygeoapi, which keeps only the English text (e.g. a
+# process error raised as pygeoapi's ProcessorExecuteError): remember() records their French
+# so that bilingual() gives it back when the OGC exception is rewritten (same process).
+_REMEMBERED: dict[str, str] = {}
+_REMEMBERED_MAX = 2048
+_REMEMBERED_LOCK = threading.Lock()
+
+
+def remember(texts: dict[str, str]) -> dict[str, str]:
+    """Record ``{"fr", "en"}`` so that ``bilingual(texts["en"])`` returns this French text.
+
+    Returns ``texts`` unchanged; keeps the most recent :data:`_REMEMBERED_MAX` entries."""
+    en, fr = (texts.get('en') or '').strip(), texts.get('fr')
+    if en and fr:
+        with _REMEMBERED_LOCK:
+            _REMEMBERED.pop(en, None)
+            _REMEMBERED[en] = fr
+            while len(_REMEMBERED) > _REMEMBERED_MAX:
+                _REMEMBERED.pop(next(iter(_REMEMBERED)))
+    return texts
+
+
 def _fr(text: str) -> str | None:
     """French translation of a known pygeoapi message, else None."""
     text = text.strip()
-    found = _EXACT.get(text) or _EXACT_FOLDED.get(text.casefold())
+    found = (_REMEMBERED.get(text) or _EXACT.get(text)
+             or _EXACT_FOLDED.get(text.casefold()))
     if found:
         return found
     for pattern, template in _PATTERNS:
@@ -449,6 +473,345 @@ MESSAGES: dict[str, dict[str, str]] = {
     'invalid_offset': {
         'fr': 'offset doit être un entier positif ou nul',
         'en': 'offset must be a non-negative integer',
+    },
+    # -- Features Part 4 (services/transactions.py, services/auth.py), imports
+    #    (services/importer.py) and the shared feature validation (services/writers.py)
+    'auth_required': {
+        'fr': "Authentification requise : envoyez une clé d'API (en-tête X-API-Key) "
+              'ou un jeton (Authorization: Bearer …)',
+        'en': 'Authentication required: send an API key (X-API-Key header) '
+              'or a token (Authorization: Bearer …)',
+    },
+    'auth_invalid': {
+        'fr': "Clé d'API ou jeton inconnu",
+        'en': 'Unknown API key or token',
+    },
+    'auth_forbidden': {
+        'fr': 'Droits insuffisants : le rôle {role} ne permet pas cette opération '
+              '(rôle requis : {required})',
+        'en': 'Insufficient rights: role {role} may not do this (required role: {required})',
+    },
+    'if_match_required': {
+        'fr': "En-tête If-Match obligatoire : lisez l'élément (GET) et renvoyez son ETag",
+        'en': 'If-Match header required: read the item (GET) and send back its ETag',
+    },
+    'etag_mismatch': {
+        'fr': "L'élément {id} a changé depuis votre lecture (ETag périmé) : "
+              'relisez-le avant de le modifier',
+        'en': 'Item {id} changed since you read it (stale ETag): read it again before editing',
+    },
+    'not_editable': {
+        'fr': "La collection {collection} n'est pas modifiable",
+        'en': 'Collection {collection} is not editable',
+    },
+    'collection_not_found': {
+        'fr': 'Collection inconnue : {collection}',
+        'en': 'Unknown collection: {collection}',
+    },
+    'collection_not_built': {
+        'fr': 'La collection {collection} est absente du stockage : lancez `artois-geo build`',
+        'en': 'Collection {collection} is missing from the store: run `artois-geo build`',
+    },
+    'feature_not_found': {
+        'fr': 'Élément {id} introuvable dans la collection {collection}',
+        'en': 'Item {id} not found in collection {collection}',
+    },
+    'feature_exists': {
+        'fr': "L'identifiant {id} existe déjà dans la collection {collection}",
+        'en': 'Identifier {id} already exists in collection {collection}',
+    },
+    'feature_rejected': {
+        'fr': 'Élément refusé',
+        'en': 'Feature rejected',
+    },
+    'invalid_json': {
+        'fr': 'Corps de requête JSON invalide : {detail}',
+        'en': 'Invalid JSON body: {detail}',
+    },
+    'not_a_feature': {
+        'fr': 'Le corps de la requête doit être une Feature GeoJSON',
+        'en': 'The request body must be a GeoJSON Feature',
+    },
+    'invalid_patch': {
+        'fr': "Le corps d'un PATCH doit être un objet JSON (merge-patch) avec "
+              'properties et/ou geometry',
+        'en': 'A PATCH body must be a JSON object (merge patch) with properties and/or geometry',
+    },
+    'content_crs_unsupported': {
+        'fr': 'Content-Crs non pris en charge pour cette collection : {crs}. '
+              'CRS possibles : {allowed}',
+        'en': 'Content-Crs not supported for this collection: {crs}. Allowed CRS: {allowed}',
+    },
+    'field_unknown': {
+        'fr': 'Propriété inconnue de la collection : {field}',
+        'en': 'Property unknown to the collection: {field}',
+    },
+    'field_required': {
+        'fr': '{field} : valeur obligatoire',
+        'en': '{field}: a value is required',
+    },
+    'field_not_text': {
+        'fr': '{field} : texte attendu, reçu {value}',
+        'en': '{field}: text expected, got {value}',
+    },
+    'field_not_integer': {
+        'fr': '{field} : nombre entier attendu, reçu {value}',
+        'en': '{field}: integer expected, got {value}',
+    },
+    'field_not_number': {
+        'fr': '{field} : nombre attendu, reçu {value}',
+        'en': '{field}: number expected, got {value}',
+    },
+    'field_not_boolean': {
+        'fr': '{field} : booléen attendu (true/false), reçu {value}',
+        'en': '{field}: boolean expected (true/false), got {value}',
+    },
+    'field_not_date': {
+        'fr': '{field} : date attendue (AAAA-MM-JJ), reçu {value}',
+        'en': '{field}: date expected (YYYY-MM-DD), got {value}',
+    },
+    'field_not_datetime': {
+        'fr': '{field} : date et heure attendues (RFC 3339), reçu {value}',
+        'en': '{field}: date-time expected (RFC 3339), got {value}',
+    },
+    'field_enum': {
+        'fr': '{field} : valeur {value} absente de la liste de codes ({allowed})',
+        'en': '{field}: value {value} is not in the code list ({allowed})',
+    },
+    'id_mismatch': {
+        'fr': "{field} = {value} ne correspond pas à l'élément {id} de l'URL",
+        'en': '{field} = {value} does not match item {id} of the URL',
+    },
+    'id_duplicate': {
+        'fr': 'Identifiant {id} en double dans le fichier (déjà ligne {first})',
+        'en': 'Duplicate identifier {id} in the file (already row {first})',
+    },
+    'id_exists_append': {
+        'fr': "L'identifiant {id} existe déjà (mode append ; --mode upsert pour mettre à jour)",
+        'en': 'Identifier {id} already exists (append mode; use --mode upsert to update)',
+    },
+    'geometry_missing': {
+        'fr': 'Géométrie manquante',
+        'en': 'Missing geometry',
+    },
+    'geometry_unreadable': {
+        'fr': 'Géométrie illisible : {detail}',
+        'en': 'Unreadable geometry: {detail}',
+    },
+    'geometry_empty': {
+        'fr': 'Géométrie vide',
+        'en': 'Empty geometry',
+    },
+    'geometry_type': {
+        'fr': 'Type de géométrie {got} refusé : {expected} attendu',
+        'en': 'Geometry type {got} refused: {expected} expected',
+    },
+    'geometry_invalid': {
+        'fr': 'Géométrie invalide (OGC Simple Features) : {reason}',
+        'en': 'Invalid geometry (OGC Simple Features): {reason}',
+    },
+    'geometry_outside': {
+        'fr': "Géométrie hors du territoire de l'Artois (communes + 1 km)",
+        'en': 'Geometry outside the Artois territory (municipalities + 1 km)',
+    },
+    'import_read_error': {
+        'fr': 'Lecture du fichier impossible : {detail}',
+        'en': 'Cannot read the file: {detail}',
+    },
+    'import_format': {
+        'fr': 'Format de fichier non pris en charge : {ext} (GeoPackage, Shapefile zippé, '
+              'GeoJSON, CSV)',
+        'en': 'Unsupported file format: {ext} (GeoPackage, zipped Shapefile, GeoJSON, CSV)',
+    },
+    'import_layers': {
+        'fr': 'Le fichier contient plusieurs couches ({layers}) : choisissez-en une avec --layer',
+        'en': 'The file holds several layers ({layers}): choose one with --layer',
+    },
+    'import_no_crs': {
+        'fr': "Le fichier n'a pas de système de coordonnées : précisez-le avec --crs",
+        'en': 'The file has no coordinate reference system: give it with --crs',
+    },
+    'import_bad_crs': {
+        'fr': 'Système de coordonnées inconnu : {crs}',
+        'en': 'Unknown coordinate reference system: {crs}',
+    },
+    'import_unknown_columns': {
+        'fr': 'Colonnes inconnues de la collection {collection} : {columns}',
+        'en': 'Columns unknown to collection {collection}: {columns}',
+    },
+    'import_csv_geometry': {
+        'fr': 'CSV : aucune colonne de géométrie (WKT avec --wkt, ou X/Y avec --x et --y)',
+        'en': 'CSV: no geometry column (WKT with --wkt, or X/Y with --x and --y)',
+    },
+    'import_bad_wkt': {
+        'fr': 'WKT illisible : {detail}',
+        'en': 'Unreadable WKT: {detail}',
+    },
+    'import_bad_xy': {
+        'fr': 'Coordonnées X/Y invalides : {x}, {y}',
+        'en': 'Invalid X/Y coordinates: {x}, {y}',
+    },
+    'import_empty': {
+        'fr': 'Le fichier ne contient aucune ligne',
+        'en': 'The file has no rows',
+    },
+    'audit_entry_not_found': {
+        'fr': "Entrée d'historique {audit_id} introuvable pour l'élément {id} de {collection}",
+        'en': 'History entry {audit_id} not found for item {id} of {collection}',
+    },
+    'nothing_to_restore': {
+        'fr': "Rien à restaurer : l'élément {id} n'existait pas avant l'entrée {audit_id} "
+              "et n'existe pas aujourd'hui",
+        'en': 'Nothing to restore: item {id} did not exist before entry {audit_id} '
+              'and does not exist today',
+    },
+    # -- OGC API Processes: jobs (services/jobs.py)
+    'job_inputs_not_object': {
+        'fr': "« inputs » doit être un objet JSON {{nom de l'entrée : valeur}}",
+        'en': "'inputs' must be a JSON object {{input name: value}}",
+    },
+    'job_body_not_object': {
+        'fr': 'Le corps de la requête doit être un objet JSON {{"inputs": {{…}}}}',
+        'en': 'The request body must be a JSON object {{"inputs": {{…}}}}',
+    },
+    'job_input_unknown': {
+        'fr': 'Entrée inconnue « {input} » pour le traitement {process}. '
+              'Entrées acceptées : {allowed}',
+        'en': "Unknown input '{input}' for process {process}. Accepted inputs: {allowed}",
+    },
+    'job_input_missing': {
+        'fr': 'Entrée obligatoire manquante : « {input} » (traitement {process})',
+        'en': "Missing required input '{input}' (process {process})",
+    },
+    'job_input_too_many': {
+        'fr': "L'entrée « {input} » accepte au plus {max} valeur(s) : {count} reçue(s)",
+        'en': "Input '{input}' takes at most {max} value(s): got {count}",
+    },
+    'job_input_invalid': {
+        'fr': 'Entrée « {input} » invalide : {problem}',
+        'en': "Invalid input '{input}': {problem}",
+    },
+    'schema_type': {
+        'fr': "{value} n'est pas du type attendu ({expected})",
+        'en': '{value} is not of the expected type ({expected})',
+    },
+    'schema_enum': {
+        'fr': 'valeur {value} non autorisée ; valeurs possibles : {allowed}',
+        'en': 'value {value} is not allowed; allowed values: {allowed}',
+    },
+    'schema_required': {
+        'fr': 'propriété obligatoire manquante : {name}',
+        'en': 'missing required property: {name}',
+    },
+    'schema_unknown_property': {
+        'fr': 'propriété inconnue : {name}. Propriétés possibles : {allowed}',
+        'en': 'unknown property: {name}. Allowed properties: {allowed}',
+    },
+    'schema_minimum': {
+        'fr': '{value} est inférieur au minimum ({limit})',
+        'en': '{value} is below the minimum ({limit})',
+    },
+    'schema_maximum': {
+        'fr': '{value} est supérieur au maximum ({limit})',
+        'en': '{value} is above the maximum ({limit})',
+    },
+    'schema_other': {
+        'fr': 'valeur {value} refusée par le schéma ({detail})',
+        'en': 'value {value} refused by the schema ({detail})',
+    },
+    'job_outputs_invalid': {
+        'fr': 'Sorties demandées inconnues : {outputs}. Sorties possibles : {allowed}',
+        'en': 'Unknown requested outputs: {outputs}. Available outputs: {allowed}',
+    },
+    'job_response_invalid': {
+        'fr': '« response » doit valoir raw ou document, reçu {value}',
+        'en': "'response' must be raw or document, got {value}",
+    },
+    'job_callback_refused': {
+        'fr': "Adresse de rappel {field} refusée : l'hôte {host} n'est pas autorisé "
+              '(hôtes autorisés, ARTOIS_CALLBACK_HOSTS : {allowed})',
+        'en': 'Callback URL {field} refused: host {host} is not allowed '
+              '(allowed hosts, ARTOIS_CALLBACK_HOSTS: {allowed})',
+    },
+    'job_callback_invalid': {
+        'fr': 'Adresse de rappel {field} invalide : {url} (URL http ou https attendue)',
+        'en': 'Invalid callback URL {field}: {url} (an http or https URL is expected)',
+    },
+    'job_accepted': {
+        'fr': 'Tâche acceptée, en attente de démarrage',
+        'en': 'Job accepted and ready for execution',
+    },
+    'job_running': {
+        'fr': 'Tâche en cours',
+        'en': 'Job running',
+    },
+    'job_complete': {
+        'fr': 'Tâche terminée',
+        'en': 'Job complete',
+    },
+    'job_restarted': {
+        'fr': 'Tâche relancée après un arrêt du serveur (tentative {attempt} sur {max})',
+        'en': 'Job restarted after a server stop (attempt {attempt} of {max})',
+    },
+    'job_dismissed': {
+        'fr': 'Tâche annulée à la demande (DELETE) ; son processus de calcul est arrêté',
+        'en': 'Job dismissed on request (DELETE); its worker process was stopped',
+    },
+    'job_timeout': {
+        'fr': 'La tâche a dépassé la durée maximale de {seconds} s : son processus de calcul '
+              'a été arrêté',
+        'en': 'The job exceeded the time limit of {seconds} s: its worker process was stopped',
+    },
+    'job_crashed': {
+        'fr': "Le processus de calcul s'est arrêté de façon inattendue (code de sortie {code})",
+        'en': 'The worker process ended unexpectedly (exit code {code})',
+    },
+    'job_gave_up': {
+        'fr': 'Tâche abandonnée : interrompue par un arrêt du serveur à chacune de ses '
+              '{attempts} tentatives. Relancez-la si besoin.',
+        'en': 'Job given up: a server stop interrupted each of its {attempts} attempts. '
+              'Submit it again if needed.',
+    },
+    'job_unknown_process': {
+        'fr': "Tâche abandonnée : le traitement {process} n'est plus publié",
+        'en': 'Job given up: process {process} is no longer published',
+    },
+    'job_error': {
+        'fr': "Erreur lors de l'exécution du traitement : {detail}",
+        'en': 'Error executing process: {detail}',
+    },
+    'job_not_found': {
+        'fr': 'Tâche introuvable : {id}',
+        'en': 'Job not found: {id}',
+    },
+    'job_result_dismissed': {
+        'fr': "La tâche {id} a été annulée : elle n'a pas de résultat",
+        'en': 'Job {id} was dismissed: it has no result',
+    },
+    # -- the mutability process (processes/mutability/processor.py)
+    'mutability_no_input': {
+        'fr': 'Donnez « friche » (un site_id de la collection friches), « criteria » '
+              '(les critères) ou « batch » : true',
+        'en': "Give 'friche' (a site_id of the friches collection), 'criteria' "
+              "or 'batch': true",
+    },
+    'mutability_batch_alone': {
+        'fr': '« batch » : true note toutes les friches ; il ne se combine ni avec '
+              '« friche » ni avec « criteria »',
+        'en': "'batch': true scores every brownfield; it cannot be combined with "
+              "'friche' or 'criteria'",
+    },
+    'mutability_unknown_friche': {
+        'fr': 'Entrée « friche » : aucune friche {id} dans la collection friches',
+        'en': "Input 'friche': no brownfield site {id} in the friches collection",
+    },
+    'mutability_criteria': {
+        'fr': 'Entrée « criteria » invalide : {detail}',
+        'en': "Invalid input 'criteria': {detail}",
+    },
+    'mutability_version': {
+        'fr': 'Entrée « algorithm_version » invalide : {detail}',
+        'en': "Invalid input 'algorithm_version': {detail}",
     },
 }
 

@@ -231,6 +231,8 @@ def read_table_info(path: str, table: str | None) -> TableInfo:
     info = TableInfo(name, geom_col, (geom_type or "GEOMETRY").upper(), srs_id,
                      rtree if has_rtree else None, columns,
                      tuple(bounds) if None not in bounds else None)
+    for old in [k for k in _table_cache if k[:2] == key[:2]]:  # an edit changed the file
+        _table_cache.pop(old, None)
     _table_cache[key] = info
     return info
 

@@ -1,0 +1,198 @@
+"""API keys and bearer tokens for the write endpoints (OGC API Features Part 4).
+
+Credentials come from the environment, never from the configuration file:
+
+- ``ARTOIS_API_KEYS="token1:editor:alice,token2:admin:bob,token3:reader:carol"``
+- ``ARTOIS_API_KEYS_FILE=/etc/artois-geo/keys.yml`` (YAML or JSON) holding only sha256
+  hashes of the tokens, re-read when the file changes::
+
+      keys:
+        - {user: alice, role: editor, sha256: 5e884898da28047151d0e56f8dc62927...}
+        - {user: bob, role: admin, sha256: "sha256:6b86b273ff34fce19d6b804eff5a3f57..."}
+
+  ``python -m services.auth hash TOKEN`` prints the hash of a token.
+
+A request presents its token as ``Authorization: Bearer <token>`` or ``X-API-Key: <token>``.
+Roles are ordered reader < editor < admin. Tokens are compared by their sha256 digests with
+``hmac.compare_digest`` against every known key (no early exit), so the time taken does not
+depend on how much of a token matches.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+LOGGER = logging.getLogger(__name__)
+
+ROLES = {"reader": 1, "editor": 2, "admin": 3}
+REALM = "artois-geo"
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: str
+    role: str
+
+    def has(self, role: str) -> bool:
+        return ROLES.get(self.role, 0) >= ROLES[role]
+
+
+@dataclass(frozen=True)
+class _Key:
+    digest: bytes
+    principal: Principal
+
+
+class AuthError(Exception):
+    """401 (no or unknown credential) or 403 (role too low); `key` names the message."""
+
+    def __init__(self, status: int, key: str, **params):
+        super().__init__(key)
+        self.status = status
+        self.key = key
+        self.params = params
+
+    @property
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        if self.status != 401:
+            return []
+        value = f'Bearer realm="{REALM}"'
+        if self.key == "auth_invalid":
+            value += ', error="invalid_token"'
+        return [(b"www-authenticate", value.encode())]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _parse_env(text: str) -> list[_Key]:
+    keys = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        token, _, rest = item.partition(":")
+        role, _, user = rest.partition(":")
+        role = role.strip().lower()
+        if not token or role not in ROLES:
+            LOGGER.warning("ARTOIS_API_KEYS: ignored an entry with no token or an unknown role")
+            continue
+        keys.append(_Key(hashlib.sha256(token.encode()).digest(),
+                         Principal(user.strip() or role, role)))
+    return keys
+
+
+def _parse_file(path: Path) -> list[_Key]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        data = json.loads(text)
+    else:
+        import yaml
+        data = yaml.safe_load(text)
+    entries = data.get("keys", []) if isinstance(data, dict) else (data or [])
+    keys = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        digest = str(entry.get("sha256") or entry.get("hash") or "").strip().lower()
+        if digest.startswith("sha256:"):
+            digest = digest[len("sha256:"):]
+        role = str(entry.get("role", "")).strip().lower()
+        try:
+            raw = bytes.fromhex(digest)
+        except ValueError:
+            raw = b""
+        if len(raw) != 32 or role not in ROLES:
+            LOGGER.warning("%s: ignored an entry without a sha256 hash or with an unknown role",
+                           path)
+            continue
+        keys.append(_Key(raw, Principal(str(entry.get("user") or role), role)))
+    return keys
+
+
+class KeyStore:
+    """The known keys; the keys file is re-read when its modification time changes."""
+
+    def __init__(self, env_value: str | None = None, file_path: str | None = None):
+        self._env_keys = _parse_env(env_value or "")
+        self._file = Path(file_path) if file_path else None
+        self._file_stamp: int | None = None
+        self._file_keys: list[_Key] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_environment(cls) -> "KeyStore":
+        return cls(os.environ.get("ARTOIS_API_KEYS"), os.environ.get("ARTOIS_API_KEYS_FILE"))
+
+    def _keys(self) -> list[_Key]:
+        if self._file is not None:
+            try:
+                stamp = self._file.stat().st_mtime_ns
+            except OSError:
+                stamp = None
+            if stamp != self._file_stamp:
+                with self._lock:
+                    try:
+                        self._file_keys = _parse_file(self._file) if stamp is not None else []
+                    except Exception:  # noqa: BLE001 - a broken file must not open the door
+                        LOGGER.exception("cannot read the API keys file %s", self._file)
+                        self._file_keys = []
+                    self._file_stamp = stamp
+        return self._env_keys + self._file_keys
+
+    def authenticate(self, token: str) -> Principal | None:
+        digest = hashlib.sha256(token.encode("utf-8")).digest()
+        found = None
+        for key in self._keys():  # every key is compared: no early exit
+            if hmac.compare_digest(digest, key.digest) and found is None:
+                found = key.principal
+        return found
+
+
+def credential(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The token of `Authorization: Bearer <token>` or `X-API-Key: <token>`."""
+    auth = api_key = None
+    for name, value in headers:
+        lname = name.lower()
+        if lname == b"authorization":
+            auth = value.decode("latin-1").strip()
+        elif lname == b"x-api-key":
+            api_key = value.decode("latin-1").strip()
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() in ("bearer", "apikey", "api-key") and token.strip():
+            return token.strip()
+    return api_key or None
+
+
+def require(store: KeyStore, headers: list[tuple[bytes, bytes]], role: str) -> Principal:
+    """The caller, if their credential is known and their role is at least `role`."""
+    token = credential(headers)
+    if not token:
+        raise AuthError(401, "auth_required")
+    principal = store.authenticate(token)
+    if principal is None:
+        raise AuthError(401, "auth_invalid")
+    if not principal.has(role):
+        raise AuthError(403, "auth_forbidden", role=principal.role, required=role)
+    return principal
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2 or argv[0] != "hash":
+        print("usage: python -m services.auth hash TOKEN", file=sys.stderr)
+        return 2
+    print(token_hash(argv[1]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,435 @@
+"""OGC API Features Part 4 (create, replace, update, delete) on editable collections.
+
+An ASGI layer in front of pygeoapi (see services.app.create_app). It answers:
+
+- ``POST /collections/{id}/items`` with ``Content-Type: application/geo+json`` -> 201,
+  ``Location`` and ``ETag`` (other POSTs, CQL2 JSON queries, go on to pygeoapi);
+- ``PUT`` / ``PATCH`` (JSON merge patch of the properties, optional geometry) /
+  ``DELETE`` on ``/collections/{id}/items/{featureId}``, which need ``If-Match`` with the
+  feature's current ETag (428 without it, 412 when stale: checked inside the writer's
+  transaction, on the locked row, so two concurrent edits never silently lose one);
+- ``OPTIONS`` on both paths (``Allow``: how QGIS finds out a layer is editable);
+- ``GET`` / ``HEAD`` of one feature of an editable collection: pygeoapi's response plus an
+  ``ETag`` header.
+
+Geometries are read in CRS84 unless ``Content-Crs`` names another CRS of the collection
+(axis order of the CRS: EPSG:4326 is latitude, longitude). Writes need the editor role
+(services/auth.py) and are validated by ``services.writers.validate_feature``, the same
+function as ``artois-geo import``; every change is audited in the same transaction.
+Errors are OGC exceptions in JSON, in French and English.
+
+``ARTOIS_REQUIRE_IF_MATCH=false`` accepts PUT/PATCH/DELETE without If-Match (clients such
+as QGIS that do not send it), at the price of possible lost updates; the default is true.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sqlite3
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+import numpy as np
+import pyproj
+import shapely
+from shapely.geometry import shape
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.auth import AuthError, KeyStore, require
+from services.i18n import message, pick_language
+from services.settings import Settings
+from services.writers import (CollectionNotFound, Feature, InvalidFeature, Problem,
+                              WriterError, feature_etag, feature_spec, open_writer)
+
+LOGGER = logging.getLogger("artois_geo.transactions")
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+MAX_BODY_BYTES = 5 * 1024 * 1024
+ITEMS_RE = re.compile(r"^/collections/([^/]+)/items/?$")
+ITEM_RE = re.compile(r"^/collections/([^/]+)/items/([^/]+)/?$")
+ALLOW_ITEMS = "GET, POST, OPTIONS"
+ALLOW_ITEM = "GET, PUT, PATCH, DELETE, OPTIONS"
+ALLOW_READ_ONLY = "GET, OPTIONS"
+FEATURE_TYPES = ("application/geo+json", "application/json")
+PATCH_TYPES = ("application/merge-patch+json", "application/json", "application/geo+json")
+WRITER_ROLE = "editor"
+CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden",
+         404: "NotFound", 405: "MethodNotAllowed", 409: "Conflict", 412: "PreconditionFailed",
+         413: "PayloadTooLarge", 415: "UnsupportedMediaType", 428: "PreconditionRequired",
+         500: "ServerError", 503: "ServiceUnavailable"}
+
+
+class HTTPProblem(Exception):
+    def __init__(self, status: int, texts: dict[str, str], code: str | None = None,
+                 headers: list[tuple[bytes, bytes]] | None = None,
+                 extra: dict[str, Any] | None = None):
+        super().__init__(texts.get("en"))
+        self.status = status
+        self.texts = texts
+        self.code = code or CODES.get(status, "InvalidParameterValue")
+        self.headers = headers or []
+        self.extra = extra or {}
+
+
+def _header(headers, name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _media_type(headers) -> str:
+    return (_header(headers, b"content-type") or "").split(";")[0].strip().lower()
+
+
+def _crs_name(uri: str) -> str:
+    if uri.endswith("/OGC/1.3/CRS84"):
+        return "OGC:CRS84"
+    m = re.search(r"/def/crs/EPSG/0/(\d+)$", uri)
+    if m:
+        return f"EPSG:{m.group(1)}"
+    return uri
+
+
+_to_storage: dict[str, pyproj.Transformer] = {}
+_from_storage: dict[str, pyproj.Transformer] = {}
+
+
+def _transform(geom: shapely.Geometry, tr: pyproj.Transformer) -> shapely.Geometry:
+    def project(coords: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+    return shapely.transform(geom, project)
+
+
+def to_storage(geom: shapely.Geometry, crs_uri: str) -> shapely.Geometry:
+    """From `crs_uri` (its own axis order) to EPSG:2154."""
+    if crs_uri.endswith("/EPSG/0/2154"):
+        return geom
+    tr = _to_storage.get(crs_uri)
+    if tr is None:
+        tr = _to_storage[crs_uri] = pyproj.Transformer.from_crs(
+            _crs_name(crs_uri), "EPSG:2154", always_xy=False)
+    return _transform(geom, tr)
+
+
+def to_crs84(geom: shapely.Geometry) -> shapely.Geometry:
+    tr = _from_storage.get(CRS84)
+    if tr is None:
+        tr = _from_storage[CRS84] = pyproj.Transformer.from_crs("EPSG:2154", "OGC:CRS84",
+                                                                always_xy=True)
+    return _transform(geom, tr)
+
+
+def read_geometry(obj: Any, crs_uri: str) -> tuple[shapely.Geometry | None, list[Problem]]:
+    """A GeoJSON geometry in `crs_uri` -> (shapely geometry in EPSG:2154, problems)."""
+    if obj is None:
+        return None, []
+    try:
+        geom = shape(obj)
+    except Exception as err:  # noqa: BLE001 - shapely raises many kinds on bad GeoJSON
+        return None, [Problem("geometry_unreadable", params={"detail": str(err) or
+                                                            type(err).__name__})]
+    try:
+        return to_storage(geom, crs_uri), []
+    except Exception as err:  # noqa: BLE001
+        return None, [Problem("geometry_unreadable", params={"detail": str(err)})]
+
+
+def etag_matches(if_match: str, etag: str) -> bool:
+    """RFC 9110 If-Match: '*' or a list of strong entity tags (weak ones never match)."""
+    for candidate in (c.strip() for c in if_match.split(",")):
+        if candidate == "*" or candidate == etag:
+            return True
+    return False
+
+
+class Transactions:
+    """The Part 4 endpoints in front of `app` (pygeoapi behind our error handling)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings | None = None,
+                 base_url: str | None = None, keys: KeyStore | None = None):
+        self.app = app
+        self.settings = settings or Settings()
+        self.base_url = (base_url or self.settings.url).rstrip("/")
+        self.keys = keys or KeyStore.from_environment()
+        self.require_if_match = os.environ.get("ARTOIS_REQUIRE_IF_MATCH", "true").strip().lower() \
+            not in ("0", "false", "no", "off")
+        from services.config import CRS_LIST
+        self.crs_list = list(CRS_LIST)
+
+    # -- routing --------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method, headers = scope["path"], scope["method"], scope.get("headers", [])
+        m_items, m_item = ITEMS_RE.match(path), ITEM_RE.match(path)
+        if not (m_items or m_item):
+            await self.app(scope, receive, send)
+            return
+        preflight = method == "OPTIONS" and _header(headers, b"access-control-request-method")
+        if m_items:
+            cid, fid = m_items.group(1), None
+            ours = (method == "OPTIONS" and not preflight) or \
+                (method == "POST" and _media_type(headers) == "application/geo+json")
+        else:
+            cid, fid = m_item.group(1), m_item.group(2)
+            if method in ("GET", "HEAD"):
+                await self._get_with_etag(scope, receive, send, cid, fid)
+                return
+            ours = method in ("PUT", "PATCH", "DELETE") or (method == "OPTIONS" and not preflight)
+        if not ours:
+            await self.app(scope, receive, send)
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        lang = pick_language(_header(headers, b"accept-language"), (query.get("lang") or [None])[0])
+        try:
+            try:
+                spec = feature_spec(self.settings, cid)
+            except CollectionNotFound as err:
+                raise HTTPProblem(404, err.texts) from err
+            if method == "OPTIONS":
+                allow = (ALLOW_ITEMS if fid is None else ALLOW_ITEM) if spec.editable \
+                    else ALLOW_READ_ONLY
+                await self._send(send, 204, b"", [(b"allow", allow.encode())], content_type=None)
+                return
+            if not spec.editable:
+                raise HTTPProblem(405, message("not_editable", collection=cid),
+                                  headers=[(b"allow", ALLOW_READ_ONLY.encode())])
+            principal = self._authorise(headers)
+            if method == "POST":
+                await self._create(scope, receive, send, spec, principal)
+            elif method == "PUT":
+                await self._replace(scope, receive, send, spec, fid, principal)
+            elif method == "PATCH":
+                await self._patch(scope, receive, send, spec, fid, principal)
+            else:
+                await self._delete(scope, send, spec, fid, principal)
+        except HTTPProblem as err:
+            await self._problem(send, err, lang)
+        except Exception:  # noqa: BLE001 - a JSON 500, the trace in the log
+            LOGGER.exception("unhandled error on %s %s", method, path)
+            await self._problem(send, HTTPProblem(500, message("internal_error")), lang)
+
+    # -- handlers -------------------------------------------------------------------
+    def _authorise(self, headers):
+        try:
+            return require(self.keys, headers, WRITER_ROLE)
+        except AuthError as err:
+            raise HTTPProblem(err.status, message(err.key, **err.params),
+                              headers=err.headers) from err
+
+    async def _create(self, scope, receive, send, spec, principal) -> None:
+        body = await self._json_body(scope, receive, FEATURE_TYPES)
+        crs = self._content_crs(scope)
+        props, geom, problems = self._feature(body, crs)
+        if props.get(spec.id_field) is None and body.get("id") is not None:
+            props[spec.id_field] = body["id"]
+
+        def work() -> Feature:
+            with open_writer(self.settings, spec.id, user=principal.user, role=principal.role,
+                             source="api") as w:
+                return w.insert(props, geom, geometry_problems=problems)
+        new = await self._run(work)
+        location = f"{self.base_url}/collections/{quote(spec.id)}/items/{quote(str(new.id), safe='')}"
+        await self._send_feature(send, 201, new, [(b"location", location.encode())])
+
+    async def _replace(self, scope, receive, send, spec, fid, principal) -> None:
+        if_match = self._if_match(scope)
+        body = await self._json_body(scope, receive, FEATURE_TYPES)
+        crs = self._content_crs(scope)
+        props, geom, problems = self._feature(body, crs)
+
+        def work() -> Feature:
+            with open_writer(self.settings, spec.id, user=principal.user, role=principal.role,
+                             source="api") as w:
+                current = self._locked_current(w, spec, fid, if_match)
+                return w.replace(fid, props, geom, current=current, geometry_problems=problems)
+        new = await self._run(work)
+        await self._send_feature(send, 200, new)
+
+    async def _patch(self, scope, receive, send, spec, fid, principal) -> None:
+        if_match = self._if_match(scope)
+        body = await self._json_body(scope, receive, PATCH_TYPES)
+        crs = self._content_crs(scope)
+        props = body.get("properties", {})
+        if props is None:
+            props = {}
+        if not isinstance(props, dict):
+            raise HTTPProblem(400, message("invalid_patch"))
+        geom, problems = None, []
+        if "geometry" in body:
+            geom, problems = read_geometry(body["geometry"], crs)
+            if geom is None and not problems:
+                problems = [Problem("geometry_missing")]
+
+        def work() -> Feature:
+            with open_writer(self.settings, spec.id, user=principal.user, role=principal.role,
+                             source="api") as w:
+                current = self._locked_current(w, spec, fid, if_match)
+                return w.patch(fid, props, geom, current=current, geometry_problems=problems)
+        new = await self._run(work)
+        await self._send_feature(send, 200, new)
+
+    async def _delete(self, scope, send, spec, fid, principal) -> None:
+        if_match = self._if_match(scope)
+
+        def work() -> Feature:
+            with open_writer(self.settings, spec.id, user=principal.user, role=principal.role,
+                             source="api") as w:
+                current = self._locked_current(w, spec, fid, if_match)
+                return w.delete(fid, current=current)
+        await self._run(work)
+        await self._send(send, 204, b"", content_type=None)
+
+    async def _get_with_etag(self, scope, receive, send, cid, fid) -> None:
+        """pygeoapi's response, plus the feature's ETag on editable collections. The ETag is
+        read before the body: if an edit lands in between, the client's next If-Match is
+        refused (412) rather than an edit being lost."""
+        etag = None
+        try:
+            spec = feature_spec(self.settings, cid)
+            if spec.editable:
+                etag = await run_in_threadpool(self._read_etag, cid, fid)
+        except CollectionNotFound:
+            pass
+        except Exception:  # noqa: BLE001 - never fail a read for the sake of its ETag
+            LOGGER.exception("cannot compute the ETag of %s/%s", cid, fid)
+        if etag is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_etag(msg):
+            if msg["type"] == "http.response.start" and msg["status"] == 200 and \
+                    "json" in (_header(msg.get("headers", []), b"content-type") or ""):
+                msg = dict(msg, headers=list(msg.get("headers", [])) + [(b"etag", etag.encode())])
+            await send(msg)
+        await self.app(scope, receive, send_with_etag)
+
+    def _read_etag(self, cid: str, fid: str) -> str | None:
+        with open_writer(self.settings, cid, readonly=True) as reader:
+            return reader.etag(fid)
+
+    # -- helpers --------------------------------------------------------------------
+    @staticmethod
+    def _locked_current(w, spec, fid, if_match):
+        current = w.get(fid)  # PostGIS: FOR UPDATE; GeoPackage: under BEGIN IMMEDIATE
+        if current is None:
+            raise HTTPProblem(404, message("feature_not_found", id=fid, collection=spec.id))
+        if if_match is not None and not etag_matches(if_match, feature_etag(current)):
+            raise HTTPProblem(412, message("etag_mismatch", id=fid))
+        return current
+
+    def _if_match(self, scope) -> str | None:
+        value = _header(scope.get("headers", []), b"if-match")
+        if value is None or not value.strip():
+            if self.require_if_match:
+                raise HTTPProblem(428, message("if_match_required"))
+            return None
+        return value.strip()
+
+    def _content_crs(self, scope) -> str:
+        value = _header(scope.get("headers", []), b"content-crs")
+        if not value:
+            return CRS84
+        uri = value.strip().strip("<>").strip()
+        if uri not in self.crs_list:
+            raise HTTPProblem(400, message("content_crs_unsupported", crs=uri,
+                                           allowed=self.crs_list))
+        return uri
+
+    async def _json_body(self, scope, receive, media_types) -> dict:
+        headers = scope.get("headers", [])
+        ctype = _media_type(headers)
+        if ctype not in media_types:
+            raise HTTPProblem(415, message("unsupported_media_type", ctype=ctype or "-"))
+        length = _header(headers, b"content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            raise HTTPProblem(413, message("payload_too_large"))
+        chunks, size = [], 0
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                raise HTTPProblem(400, message("invalid_request"))
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise HTTPProblem(413, message("payload_too_large"))
+            chunks.append(chunk)
+            if not msg.get("more_body"):
+                break
+        try:
+            body = json.loads(b"".join(chunks) or b"null")
+        except ValueError as err:
+            raise HTTPProblem(400, message("invalid_json", detail=str(err))) from err
+        if not isinstance(body, dict):
+            raise HTTPProblem(400, message("not_a_feature" if ctype != "application/merge-patch+json"
+                                           else "invalid_patch"))
+        return body
+
+    @staticmethod
+    def _feature(body: dict, crs: str) -> tuple[dict, Any, list[Problem]]:
+        if body.get("type", "Feature") != "Feature":
+            raise HTTPProblem(400, message("not_a_feature"))
+        props = body.get("properties") or {}
+        if not isinstance(props, dict):
+            raise HTTPProblem(400, message("not_a_feature"))
+        geom, problems = read_geometry(body.get("geometry"), crs)
+        return dict(props), geom, problems
+
+    async def _run(self, work):
+        try:
+            return await run_in_threadpool(work)
+        except HTTPProblem:
+            raise
+        except InvalidFeature as err:
+            raise HTTPProblem(400, err.texts, extra={
+                "errors": [p.to_dict() for p in err.problems]}) from err
+        except WriterError as err:
+            headers = [(b"allow", ALLOW_READ_ONLY.encode())] if err.status == 405 else None
+            raise HTTPProblem(err.status, err.texts, code=err.ogc_code, headers=headers) from err
+        except sqlite3.OperationalError as err:
+            if "locked" in str(err) or "busy" in str(err):
+                raise HTTPProblem(503, message("timeout")) from err
+            raise
+        except Exception as err:
+            import psycopg
+            if isinstance(err, psycopg.errors.UniqueViolation):
+                raise HTTPProblem(409, message("feature_exists", id="-", collection="-")) from err
+            if isinstance(err, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable,
+                                psycopg.OperationalError)):
+                raise HTTPProblem(503, message("timeout")) from err
+            raise
+
+    async def _send_feature(self, send, status: int, feature: Feature,
+                            headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        out = feature.to_geojson(transform=to_crs84, decimals=7)
+        body = json.dumps(out, ensure_ascii=False).encode("utf-8")
+        await self._send(send, status, body, (headers or []) + [
+            (b"etag", feature_etag(feature).encode()),
+            (b"content-crs", f"<{CRS84}>".encode())], content_type="application/geo+json")
+
+    async def _problem(self, send, err: HTTPProblem, lang: str) -> None:
+        body = {"type": err.code, "code": err.code, "status": err.status,
+                "title": err.texts[lang], "description": err.texts[lang],
+                "description_fr": err.texts["fr"], "description_en": err.texts["en"],
+                **err.extra}
+        await self._send(send, err.status, json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                         err.headers, content_type="application/json; charset=utf-8")
+
+    @staticmethod
+    async def _send(send, status: int, body: bytes, headers=None,
+                    content_type: str | None = "application/json") -> None:
+        headers = list(headers or [])
+        if content_type:
+            headers.append((b"content-type", content_type.encode()))
+        if status != 204:
+            headers.append((b"content-length", str(len(body)).encode()))
+        headers.append((b"access-control-allow-origin", b"*"))
+        headers.append((b"access-control-expose-headers", b"ETag, Location, Content-Crs"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body if status != 204 else b""})
