@@ -3,4 +3,7 @@
 One line per process; `artois-geo serve` publishes each as /processes/{id}.
 """
 PROCESSES: dict[str, str] = {
+    "mutability": "processes.mutability.processor.MutabilityProcessor",
+    "solar-potential": "processes.solar.processor.SolarPotentialProcessor",
+    "risk-matrix": "processes.risk_matrix.processor.RiskMatrixProcessor",
 }

@@ -123,6 +123,14 @@ def runtime_config(settings: Settings) -> dict[str, Any]:
     for process_id, dotted in PROCESSES.items():
         resources[process_id] = {"type": "process", "processor": {"name": dotted}}
     base["resources"] = resources
+    # jobs: worker processes, stored with the store (services/jobs.py); the PostgreSQL
+    # connection comes from DATABASE_URL in the environment, never from this file
+    server["manager"] = {
+        "name": "services.jobs.JobManager",
+        "connection": ("postgresql" if settings.database_url
+                       else str(settings.var_dir / "jobs" / "jobs.sqlite")),
+        "output_dir": None,
+    }
     return base
 
 

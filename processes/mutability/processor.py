@@ -1,0 +1,419 @@
+"""The ``mutability`` OGC API process: a thin adapter around the pure scoring core.
+
+``POST /processes/mutability/execution`` with one of:
+
+* ``{"inputs": {"criteria": {...}}}`` — score the criteria as given (shape of a scenario's
+  ``input``: auto, user, derived, unavailable, context);
+* ``{"inputs": {"friche": "<site_id>"}}`` — derive the automatic criteria of that site of the
+  ``friches`` collection from the server's layers (derive.py), then score; ``criteria`` may be
+  added to complete or override what was derived (the user's answers, for instance);
+* ``{"inputs": {"batch": true}}`` — score every friche and store the best use on the friche
+  features (columns ``mutabilite_usage``, ``mutabilite_indice``, ``mutabilite_fiabilite``,
+  ``mutabilite_version``), where CQL2 filters and styles can use them.
+
+``algorithm_version`` (optional) picks the version of the method (default: newest; ``v1.16``
+is kept). Outputs (a JSON object keyed by output id): ``result`` = the evaluation, exactly the
+shape of the scenario files' ``expected`` plus ``algorithm_version``; ``derivation`` (friche
+mode) = each derived criterion with its layer and rule, the unavailable ones and the ones the
+caller set; ``batch`` (batch mode) = a summary of what was stored.
+
+Method: Mutafriches (ADEME / beta.gouv.fr), https://github.com/incubateur-ademe/mutafriches —
+see data/ATTRIBUTION.md.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+from pygeoapi.process.base import BaseProcessor
+
+from processes.mutability import core, derive
+from services.jobs import ProcessError, texts
+
+LOGGER = logging.getLogger("artois_geo.mutability")
+
+FRICHES = "friches"
+RESULT_COLUMNS = {  # column: (SQLite type, PostgreSQL type)
+    "mutabilite_usage": ("TEXT", "text"),
+    "mutabilite_indice": ("REAL", "double precision"),
+    "mutabilite_fiabilite": ("REAL", "double precision"),
+    "mutabilite_version": ("TEXT", "text"),
+}
+
+_RESULT_SCHEMA = {
+    "type": "object",
+    "required": ["reliability", "results", "algorithm_version"],
+    "properties": {
+        "reliability": {
+            "type": "object",
+            "description": "Fiabilité de l'évaluation (0 à 10) / reliability of the evaluation",
+            "properties": {
+                "score": {"type": "number"}, "label": {"type": "string"},
+                "criteria_informed": {"type": "integer"}, "criteria_total": {"type": "integer"},
+                "weight_informed": {"type": "number"}, "weight_total": {"type": "number"},
+            },
+        },
+        "results": {
+            "type": "array", "minItems": 7, "maxItems": 7,
+            "description": "Les sept usages classés / the seven uses, ranked",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "rank": {"type": "integer"},
+                    "use": {"type": "string", "enum": [u["id"] for u in core.USES]},
+                    "index": {"type": "number", "description": "indice de mutabilité (%)"},
+                    "label": {"type": "string"}, "excluded": {"type": "boolean"},
+                    "advantages": {"type": "number"}, "constraints": {"type": "number"},
+                },
+            },
+        },
+        "algorithm_version": {"type": "string"},
+    },
+    "contentMediaType": "application/json",
+}
+
+PROCESS_METADATA = {
+    "version": "1.0.0",
+    "id": "mutability",
+    "title": {
+        "fr": "Mutabilité des friches (méthode Mutafriches)",
+        "en": "Brownfield mutability (Mutafriches method)",
+    },
+    "description": {
+        "fr": "Note l'aptitude d'une friche à sept usages futurs (résidentiel, équipements, "
+              "culture, tertiaire, industrie, renaturation, photovoltaïque) selon la méthode "
+              "Mutafriches (ADEME / beta.gouv.fr) : indice de mutabilité par usage, classement "
+              "et fiabilité. Donnez les critères (« criteria »), ou une friche de la collection "
+              "friches (« friche ») dont le serveur déduit les critères automatiques de ses "
+              "couches, ou « batch » : true pour noter toutes les friches et enregistrer le "
+              "meilleur usage sur chacune (colonnes mutabilite_*).",
+        "en": "Rates how well a brownfield site suits seven future uses (housing, public "
+              "facilities, culture, offices, industry, renaturation, ground photovoltaics) "
+              "with the Mutafriches method (ADEME / beta.gouv.fr): a mutability index per "
+              "use, a ranking and a reliability. Give the criteria ('criteria'), or a site of "
+              "the friches collection ('friche') whose automatic criteria the server derives "
+              "from its layers, or 'batch': true to score every site and store the best use "
+              "on each one (mutabilite_* columns).",
+    },
+    "jobControlOptions": ["sync-execute", "async-execute"],
+    "outputTransmission": ["value"],
+    "keywords": ["friches", "brownfields", "mutabilité", "mutability", "Mutafriches"],
+    "links": [{
+        "type": "text/html", "rel": "about", "title": "Mutafriches (ADEME / beta.gouv.fr)",
+        "href": "https://github.com/incubateur-ademe/mutafriches", "hreflang": "fr",
+    }],
+    "inputs": {
+        "friche": {
+            "title": {"fr": "Friche", "en": "Brownfield site"},
+            "description": {
+                "fr": "Identifiant (site_id) d'une friche de la collection friches : le "
+                      "serveur en déduit les critères automatiques (surfaces, centre-ville, "
+                      "zonage, ZAE, puits miniers, aléas publiés...).",
+                "en": "Identifier (site_id) of a site of the friches collection: the server "
+                      "derives its automatic criteria (surfaces, town centre, zoning, business "
+                      "park, mine shafts, published hazards...).",
+            },
+            "schema": {"type": "string", "minLength": 1},
+            "minOccurs": 0, "maxOccurs": 1,
+            "keywords": ["site_id"],
+        },
+        "criteria": {
+            "title": {"fr": "Critères", "en": "Criteria"},
+            "description": {
+                "fr": "Critères de l'évaluation, comme l'entrée des scénarios : auto (données "
+                      "d'enrichissement, distances en mètres), user (réponses, « ne-sait-pas » "
+                      "admis), derived, unavailable, context. Avec « friche », ils complètent "
+                      "ou remplacent les critères déduits.",
+                "en": "Criteria of the evaluation, shaped like a scenario's input: auto "
+                      "(enrichment data, distances in metres), user (answers, 'ne-sait-pas' "
+                      "allowed), derived, unavailable, context. With 'friche', they complete "
+                      "or override the derived criteria.",
+            },
+            "schema": core.criteria_schema(),
+            "minOccurs": 0, "maxOccurs": 1,
+        },
+        "algorithm_version": {
+            "title": {"fr": "Version de l'algorithme", "en": "Algorithm version"},
+            "description": {
+                "fr": "Version de la méthode Mutafriches (par défaut la plus récente).",
+                "en": "Version of the Mutafriches method (default: the newest).",
+            },
+            "schema": {"type": "string", "enum": core.supported_versions(),
+                       "default": core.DEFAULT_VERSION},
+            "minOccurs": 0, "maxOccurs": 1,
+        },
+        "batch": {
+            "title": {"fr": "Toutes les friches", "en": "Every brownfield site"},
+            "description": {
+                "fr": "true : note toutes les friches et enregistre sur chacune le meilleur "
+                      "usage, son indice, la fiabilité et la version (colonnes "
+                      "mutabilite_usage, mutabilite_indice, mutabilite_fiabilite, "
+                      "mutabilite_version), filtrables en CQL2.",
+                "en": "true: scores every site and stores on each one the best use, its "
+                      "index, the reliability and the version (columns mutabilite_usage, "
+                      "mutabilite_indice, mutabilite_fiabilite, mutabilite_version), which "
+                      "CQL2 filters can use.",
+            },
+            "schema": {"type": "boolean", "default": False},
+            "minOccurs": 0, "maxOccurs": 1,
+        },
+    },
+    "outputs": {
+        "result": {
+            "title": {"fr": "Évaluation", "en": "Evaluation"},
+            "description": {
+                "fr": "Fiabilité et les sept usages classés (rang, indice, libellé, exclusion, "
+                      "avantages, contraintes), et la version de l'algorithme.",
+                "en": "Reliability and the seven ranked uses (rank, index, label, exclusion, "
+                      "advantages, constraints), and the algorithm version.",
+            },
+            "schema": _RESULT_SCHEMA,
+        },
+        "derivation": {
+            "title": {"fr": "Critères déduits", "en": "Derived criteria"},
+            "description": {
+                "fr": "Mode friche : chaque critère déduit avec sa couche et sa règle, les "
+                      "critères indisponibles et ceux fournis par l'appelant.",
+                "en": "Friche mode: each derived criterion with its layer and rule, the "
+                      "unavailable criteria and those the caller gave.",
+            },
+            "schema": {"type": "object", "contentMediaType": "application/json"},
+        },
+        "batch": {
+            "title": {"fr": "Notation de toutes les friches", "en": "Scoring of every site"},
+            "description": {
+                "fr": "Mode batch : nombre de friches notées et mises à jour, usages retenus.",
+                "en": "Batch mode: number of sites scored and updated, best uses.",
+            },
+            "schema": {"type": "object", "contentMediaType": "application/json"},
+        },
+    },
+    "example": {
+        "inputs": {
+            "friche": "62846_8397",
+            "criteria": {"user": {"typeProprietaire": "public", "presencePollution": "ne-sait-pas"}},
+            "algorithm_version": core.DEFAULT_VERSION,
+        },
+    },
+}
+
+
+def _criteria_error(err: core.MutabilityError) -> ProcessError:
+    if isinstance(err, core.UnknownAlgorithmVersion):
+        return ProcessError(texts("mutability_version", detail={"fr": err.fr, "en": err.en}))
+    return ProcessError(texts("mutability_criteria", detail={"fr": err.fr, "en": err.en}))
+
+
+def auto_criteria(version: str | None) -> list[str]:
+    """The automatic criteria of an algorithm version."""
+    return list(core.criteria_schema(version)["properties"]["auto"]["properties"])
+
+
+class MutabilityProcessor(BaseProcessor):
+    """Mutafriches mutability of brownfield sites (see the module documentation)."""
+
+    job_timeout = None  # services.jobs default (ARTOIS_JOB_TIMEOUT)
+
+    def __init__(self, processor_def: dict):
+        super().__init__(processor_def, PROCESS_METADATA)
+        self.supports_outputs = True
+        self.on_progress = None  # set by the job manager: callable(percent, message)
+
+    # -- checks run by the server before a job is created (fast) -------------------
+    def validate_inputs(self, data: dict[str, Any]) -> None:
+        batch, friche, criteria = data.get("batch", False), data.get("friche"), \
+            data.get("criteria")
+        if batch and (friche is not None or criteria is not None):
+            raise ProcessError.of("mutability_batch_alone")
+        if not batch and friche is None and criteria is None:
+            raise ProcessError.of("mutability_no_input", code="MissingParameterValue")
+        version = data.get("algorithm_version")
+        try:
+            core.supported_versions()
+            core.criteria_schema(version)  # raises UnknownAlgorithmVersion
+            if criteria is not None:
+                core.score(criteria, version)
+        except core.MutabilityError as err:
+            raise _criteria_error(err) from err
+        if friche is not None:
+            from services.layers import get_feature
+            if get_feature(FRICHES, friche) is None:
+                raise ProcessError.of("mutability_unknown_friche", id=friche)
+
+    # -- the job --------------------------------------------------------------------
+    def execute(self, data: dict[str, Any], outputs: dict | None = None):
+        version = data.get("algorithm_version") or core.DEFAULT_VERSION
+        try:
+            if data.get("batch"):
+                produced = {"batch": self._batch(version)}
+            elif data.get("friche") is not None:
+                produced = self._friche(str(data["friche"]), data.get("criteria"), version)
+            elif data.get("criteria") is not None:
+                produced = {"result": core.score(data["criteria"], version)}
+            else:
+                raise ProcessError.of("mutability_no_input", code="MissingParameterValue")
+        except core.MutabilityError as err:
+            raise _criteria_error(err) from err
+        if outputs:
+            produced = {k: v for k, v in produced.items() if k in outputs}
+        return "application/json", produced
+
+    def _progress(self, percent: float, fr: str, en: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(percent, {"fr": fr, "en": en})
+
+    def _friche(self, site_id: str, given: dict | None, version: str) -> dict[str, Any]:
+        from services.layers import get_feature
+        site = get_feature(FRICHES, site_id)
+        if site is None:
+            raise ProcessError.of("mutability_unknown_friche", id=site_id)
+        ctx = derive.Context(load_layers(), auto_criteria(version), demo_layers())
+        derived = derive.derive_site(site["properties"], site["geometry"], ctx)
+        criteria, given_ids = derive.merge(derived, given)
+        result = core.score(criteria, version)
+        return {
+            "result": result,
+            "derivation": {
+                "friche": site_id,
+                "algorithm_version": result["algorithm_version"],
+                "derived": derived.sources,
+                "unavailable": criteria["unavailable"],
+                "given": given_ids,
+                "layers_missing": ctx.missing,
+                "criteria": criteria,
+            },
+        }
+
+    def _batch(self, version: str) -> dict[str, Any]:
+        from services.layers import id_field, read_collection
+        from services.settings import get_settings
+
+        settings = get_settings()
+        self._progress(10, "Lecture des couches", "Reading the layers")
+        friches = read_collection(FRICHES, settings=settings)
+        ctx = derive.Context(load_layers(), auto_criteria(version), demo_layers())
+        key = id_field(FRICHES)
+        scored: dict[str, dict[str, Any]] = {}
+        best_uses: dict[str, int] = {}
+        names = [c for c in friches.columns if c != friches.geometry.name]
+        n = len(friches)
+        for i, (values, geom) in enumerate(zip(friches[names].itertuples(index=False,
+                                                                          name=None),
+                                               friches.geometry)):
+            props = dict(zip(names, values))
+            criteria, _ = derive.merge(derive.derive_site(props, geom, ctx), None)
+            result = core.score(criteria, version)
+            best = result["results"][0]
+            scored[str(props[key])] = {
+                "mutabilite_usage": best["use"],
+                "mutabilite_indice": float(best["index"]),
+                "mutabilite_fiabilite": float(result["reliability"]["score"]),
+                "mutabilite_version": result["algorithm_version"],
+            }
+            best_uses[best["use"]] = best_uses.get(best["use"], 0) + 1
+            if i % 20 == 0:
+                self._progress(10 + 60 * i / max(n, 1), f"{i}/{n} friches notées",
+                               f"{i}/{n} sites scored")
+        self._progress(75, "Enregistrement des résultats", "Storing the results")
+        written = store_results(settings, scored)
+        return {
+            "algorithm_version": core.criteria_schema(version)["x-algorithm-version"],
+            "scored": len(scored),
+            "updated": written,
+            "unchanged": len(scored) - written,
+            "best_uses": dict(sorted(best_uses.items(), key=lambda kv: -kv[1])),
+            "collection": FRICHES,
+            "columns": list(RESULT_COLUMNS),
+            "layers_missing": ctx.missing,
+        }
+
+    def __repr__(self):
+        return f"<MutabilityProcessor> {self.name}"
+
+
+# ---------------------------------------------------------------------------- store access
+def load_layers() -> dict[str, Any]:
+    """The layers derive.py reads; a collection that is not published gives None."""
+    from services.layers import UnknownCollection, read_collection
+
+    out: dict[str, Any] = {}
+    for cid in derive.LAYERS:
+        try:
+            out[cid] = read_collection(cid)
+        except (UnknownCollection, FileNotFoundError):
+            out[cid] = None
+    return out
+
+
+def demo_layers() -> set[str]:
+    from services.catalog import load_catalog
+    from services.settings import get_settings
+    return {s.id for s in load_catalog(get_settings().collections_dir) if s.demo}
+
+
+def ensure_result_columns(settings) -> None:
+    """Add the mutabilite_* columns to the friches table if they are missing (both stores).
+
+    The build keeps them: friches is an editable collection, whose rows and extra columns a
+    rebuild never replaces (services/build.py, services/postgis_store.py)."""
+    from services.layers import entry
+
+    e = entry(FRICHES, settings)
+    if e.get("store") == "postgis":
+        from psycopg import sql
+
+        from services import db
+        schema, _, table = e["table"].rpartition(".")
+        with db.pool().connection() as conn:
+            have = {r[0] for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = %s", (schema, table)).fetchall()}
+            for column, (_, pg_type) in RESULT_COLUMNS.items():
+                if column not in have:
+                    conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                        db.qualified(schema, table), sql.Identifier(column), sql.SQL(pg_type)))
+            conn.commit()
+        return
+    conn = sqlite3.connect(e["data"], timeout=30, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        table = e.get("table") or FRICHES
+        quoted = '"' + table.replace('"', '""') + '"'
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({quoted})")}
+        for column, (sqlite_type, _) in RESULT_COLUMNS.items():
+            if column not in have:
+                conn.execute(f'ALTER TABLE {quoted} ADD COLUMN "{column}" {sqlite_type}')
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.close()
+
+
+def store_results(settings, scored: dict[str, dict[str, Any]]) -> int:
+    """Write the scores on the friche features through services.writers (one transaction,
+    audited as source 'process'); only features whose values change are written."""
+    from services.writers import open_writer
+
+    ensure_result_columns(settings)
+    written = 0
+    with open_writer(settings, FRICHES, user="mutability", role="process",
+                     source="process") as writer:
+        for site_id, values in scored.items():
+            current = writer.get(site_id)
+            if current is None:
+                continue
+            if all(_same(current.properties.get(k), v) for k, v in values.items()):
+                continue
+            writer.patch(site_id, values, check=False, current=current)
+            written += 1
+    return written
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(float(a) - float(b)) < 1e-9
+    return a == b

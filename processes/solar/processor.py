@@ -1,0 +1,658 @@
+"""pygeoapi adapter of the ``solar-potential`` process (OGC API Processes).
+
+Thin: it validates the inputs, reads the roofs (``batiments`` collection through
+``services.layers``, or GeoJSON polygons of the request), resolves the optional surface model,
+calls the pure model in ``core`` (and ``shading``), and writes a GeoJSON FeatureCollection in
+CRS84. ``run(inputs)`` does all of it and is a plain module-level function (picklable), so a
+job manager can call it in a worker process; ``SolarPotentialProcessor.execute`` wraps it.
+
+Errors are ``SolarProcessError`` (400) / ``SolarNotFound`` (404), ``ProcessorExecuteError``
+subclasses whose ``messages`` carry the text in French and English.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
+
+from processes.solar import core
+
+LOGGER = logging.getLogger(__name__)
+
+PROCESS_ID = "solar-potential"
+BATIMENTS = "batiments"
+STORAGE_EPSG = 2154
+_INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
+_DSM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_INPUTS = ("batiments", "commune", "roofs", "tilt", "azimuth", "dsm")
+_EXAMPLE_ROOF = {
+    "type": "FeatureCollection",
+    "features": [{
+        "type": "Feature", "id": "maison-exemple",
+        "properties": {"type_toit": "deux pans", "orientation_faitage_deg": 90},
+        "geometry": {"type": "Polygon", "coordinates": [[
+            [2.64050, 50.52960], [2.64064, 50.52960], [2.64064, 50.52969],
+            [2.64050, 50.52969], [2.64050, 50.52960]]]},
+    }],
+}
+
+PROCESS_METADATA = {
+    "version": "1.0.0",
+    "id": PROCESS_ID,
+    "title": {"fr": "Potentiel solaire des toitures", "en": "Solar potential of roofs"},
+    "description": {
+        "fr": "Pour des toitures (identifiants de la collection batiments, tous les bâtiments "
+              "d'une commune, ou polygones GeoJSON en CRS84), calcule la surface utile, "
+              "l'inclinaison et l'orientation du pan, l'irradiation annuelle dans le plan des "
+              "modules (kWh/m²/an), la puissance installable (kWc), la production annuelle "
+              "(kWh/an) et une classe de potentiel (1 à 5). Modèle pvlib : année type horaire, "
+              "ciel clair Ineichen avec la turbidité de Linke livrée avec pvlib, mis à l'échelle "
+              "du climat de Béthune (irradiation mensuelle documentée), décomposition Erbs, "
+              "transposition Perez, température Faiman, pertes PVWatts (14 %) et onduleur. "
+              "Ombrage optionnel à partir d'un modèle numérique de surface (dsm). Les bâtiments "
+              "de la collection batiments sont des données de démonstration modélisées.",
+        "en": "For roofs (ids of the batiments collection, all the buildings of a municipality, "
+              "or GeoJSON polygons in CRS84), computes the usable area, the tilt and azimuth of "
+              "the plane, the annual irradiation on the module plane (kWh/m²/yr), the "
+              "installable peak power (kWp), the annual production (kWh/yr) and a potential "
+              "class (1 to 5). pvlib model: hourly typical year, Ineichen clear sky with the "
+              "Linke turbidity shipped with pvlib, scaled to the climate of Béthune (documented "
+              "monthly irradiation), Erbs decomposition, Perez transposition, Faiman cell "
+              "temperature, PVWatts losses (14 %) and inverter. Optional shading from a digital "
+              "surface model (dsm). The buildings of the batiments collection are modelled "
+              "demonstration data.",
+    },
+    "jobControlOptions": ["sync-execute", "async-execute"],
+    "outputTransmission": ["value"],
+    "keywords": ["solaire", "photovoltaïque", "toitures", "cadastre solaire", "pvlib",
+                 "solar", "photovoltaic", "roofs"],
+    "links": [{
+        "type": "text/html", "rel": "about", "hreflang": "en",
+        "title": "pvlib python, the model library (sources and figures: "
+                 "processes/solar/data/SOURCES.md)",
+        "href": "https://pvlib-python.readthedocs.io/",
+    }],
+    "inputs": {
+        "batiments": {
+            "title": {"fr": "Bâtiments", "en": "Buildings"},
+            "description": {
+                "fr": "Identifiants de la collection batiments (au plus 2 000). Exclusif avec "
+                      "commune et roofs.",
+                "en": "Ids of the batiments collection (2,000 at most). Exclusive with commune "
+                      "and roofs."},
+            "schema": {"type": "array", "minItems": 1, "maxItems": 2000,
+                       "items": {"type": "string", "minLength": 1, "maxLength": 64}},
+            "minOccurs": 0, "maxOccurs": 1,
+        },
+        "commune": {
+            "title": {"fr": "Commune", "en": "Municipality"},
+            "description": {
+                "fr": "Code INSEE d'une commune : tous ses bâtiments de la collection batiments "
+                      "(refusé au-delà de 2 000 bâtiments).",
+                "en": "INSEE code of a municipality: all its buildings of the batiments "
+                      "collection (refused above 2,000 buildings)."},
+            "schema": {"type": "string", "pattern": "^[0-9][0-9AB][0-9]{3}$"},
+            "minOccurs": 0, "maxOccurs": 1,
+        },
+        "roofs": {
+            "title": {"fr": "Toitures (GeoJSON)", "en": "Roofs (GeoJSON)"},
+            "description": {
+                "fr": "Polygones d'emprise des toitures en CRS84 (FeatureCollection, Feature, "
+                      "Polygon ou MultiPolygon). Propriétés facultatives : id, type_toit (plat, "
+                      "deux pans, quatre pans, shed ; plat par défaut), orientation_faitage_deg, "
+                      "inclinaison_deg, azimut_deg.",
+                "en": "Roof footprint polygons in CRS84 (FeatureCollection, Feature, Polygon or "
+                      "MultiPolygon). Optional properties: id, type_toit (plat, deux pans, quatre "
+                      "pans, shed; plat by default), orientation_faitage_deg, inclinaison_deg, "
+                      "azimut_deg."},
+            # inline on purpose: the server validates inputs against these schemas and must
+            # not fetch geojson.org's; the geometry itself is checked by the process
+            "schema": {"type": "object", "required": ["type"],
+                       "properties": {"type": {"enum": ["FeatureCollection", "Feature",
+                                                        "Polygon", "MultiPolygon"]}},
+                       "contentMediaType": "application/geo+json"},
+            "minOccurs": 0, "maxOccurs": 1,
+        },
+        "tilt": {
+            "title": {"fr": "Inclinaison imposée (°)", "en": "Tilt override (°)"},
+            "description": {
+                "fr": "Inclinaison des modules pour toutes les toitures (0 = horizontal). Par "
+                      "défaut : pente type du toit, ou 30° sur châssis pour un toit plat.",
+                "en": "Module tilt for every roof (0 = horizontal). Default: the typical pitch "
+                      "of the roof type, or 30° frames on a flat roof."},
+            "schema": {"type": "number", "minimum": 0, "maximum": 70},
+            "minOccurs": 0, "maxOccurs": 1,
+        },
+        "azimuth": {
+            "title": {"fr": "Azimut imposé (°)", "en": "Azimuth override (°)"},
+            "description": {
+                "fr": "Orientation des modules pour toutes les toitures, en degrés depuis le "
+                      "nord dans le sens horaire (180 = sud). Par défaut : le pan le plus proche "
+                      "du sud d'après l'orientation du faîtage ; plein sud sur un toit plat.",
+                "en": "Module azimuth for every roof, degrees clockwise from north (180 = "
+                      "south). Default: the plane facing closest to south from the ridge "
+                      "orientation; due south on a flat roof."},
+            "schema": {"type": "number", "minimum": 0, "maximum": 360},
+            "minOccurs": 0, "maxOccurs": 1,
+        },
+        "dsm": {
+            "title": {"fr": "Modèle numérique de surface", "en": "Digital surface model"},
+            "description": {
+                "fr": "Identifiant d'une collection raster du serveur, ou nom d'un fichier "
+                      "GeoTIFF du dossier de stockage du serveur (jamais un chemin ni une URL). "
+                      "Hauteurs en mètres, projection en mètres. Sans dsm : pas d'ombrage.",
+                "en": "Id of a raster collection of this server, or name of a GeoTIFF file in "
+                      "the server's store folder (never a path or a URL). Heights in metres, "
+                      "projected CRS in metres. Without dsm: no shading."},
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"},
+            "minOccurs": 0, "maxOccurs": 1,
+        },
+    },
+    "outputs": {
+        "roofs": {
+            "title": {"fr": "Potentiel solaire par toiture", "en": "Solar potential per roof"},
+            "description": {
+                "fr": "FeatureCollection GeoJSON (CRS84), une entité par toiture : "
+                      "surface_emprise_m2, surface_utile_m2, inclinaison_deg, azimut_deg, "
+                      "irradiation_kwh_m2_an, puissance_kwc, productible_kwh_kwc_an, "
+                      "production_kwh_an, classe (1 à 5) et libellés ; totaux et paramètres du "
+                      "modèle en membres de la collection.",
+                "en": "GeoJSON FeatureCollection (CRS84), one feature per roof: "
+                      "surface_emprise_m2, surface_utile_m2, inclinaison_deg, azimut_deg, "
+                      "irradiation_kwh_m2_an, puissance_kwc, productible_kwh_kwc_an, "
+                      "production_kwh_an, classe (1 to 5) and labels; totals and model "
+                      "parameters as members of the collection."},
+            "schema": {"type": "object", "contentMediaType": "application/geo+json"},
+        },
+    },
+    "example": {"inputs": {"roofs": _EXAMPLE_ROOF}},
+}
+
+
+# ------------------------------------------------------------------------------------------
+# Errors
+# ------------------------------------------------------------------------------------------
+
+class SolarProcessError(ProcessorExecuteError):
+    """Bad input (HTTP 400), with the message in French and English in ``messages``."""
+
+    http_status_code = HTTPStatus.BAD_REQUEST
+    ogc_exception_code = "InvalidParameterValue"
+
+    def __init__(self, en: str, fr: str | None = None):
+        fr = fr or en
+        text = en if fr == en else f"{en} / {fr}"
+        super().__init__(text, user_msg=text)
+        self.messages = {"fr": fr, "en": en}
+        self.fr, self.en = fr, en
+
+    def __reduce__(self):  # picklable across worker processes
+        return (type(self), (self.messages["en"], self.messages["fr"]))
+
+
+class SolarNotFound(SolarProcessError):
+    """Unknown building, municipality or surface model (HTTP 404)."""
+
+    http_status_code = HTTPStatus.NOT_FOUND
+    ogc_exception_code = "NotFound"
+
+
+# ------------------------------------------------------------------------------------------
+# Inputs
+# ------------------------------------------------------------------------------------------
+
+def _unwrap(value: Any) -> Any:
+    """OGC API Processes qualified value {"value": ..., "mediaType": ...} -> the value."""
+    if isinstance(value, dict) and "value" in value and \
+            set(value) <= {"value", "mediaType", "encoding", "schema"}:
+        return value["value"]
+    return value
+
+
+def _number(name: str, value: Any, low: float, high: float) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(float(value)) or not low <= float(value) <= high:
+        raise SolarProcessError(f"{name} must be a number between {low:g} and {high:g}",
+                                f"{name} doit être un nombre compris entre {low:g} et {high:g}")
+    return float(value)
+
+
+def _max_roofs(params) -> int:
+    return int(params.get("max_roofs", 2000))
+
+
+def _roofs_from_batiments(ids: Any, params) -> list[dict]:
+    if isinstance(ids, str):
+        ids = [ids]
+    if not isinstance(ids, list) or not ids or \
+            not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in ids):
+        raise SolarProcessError("batiments must be a non-empty list of building ids",
+                                "batiments doit être une liste non vide d'identifiants")
+    ids = list(dict.fromkeys(str(i) for i in ids))
+    cap = _max_roofs(params)
+    if len(ids) > cap:
+        raise SolarProcessError(f"too many buildings: {len(ids)} (at most {cap})",
+                                f"trop de bâtiments : {len(ids)} (au plus {cap})")
+    gdf = _read(BATIMENTS)
+    key = gdf["id"].astype(str)
+    found = gdf[key.isin(ids)]
+    missing = [i for i in ids if i not in set(found["id"].astype(str))]
+    if missing:
+        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        raise SolarNotFound(f"unknown building ids in collection batiments: {shown}",
+                            f"identifiants de bâtiments inconnus dans la collection batiments : "
+                            f"{shown}")
+    order = {i: k for k, i in enumerate(ids)}
+    found = found.assign(_order=found["id"].astype(str).map(order)).sort_values("_order")
+    return _building_roofs(found)
+
+
+def _roofs_from_commune(code: Any, params) -> list[dict]:
+    if not isinstance(code, str) or not _INSEE.match(code):
+        raise SolarProcessError("commune must be an INSEE code (5 characters, e.g. 62119)",
+                                "commune doit être un code INSEE (5 caractères, ex. 62119)")
+    communes = _read("communes")
+    if not (communes["insee"].astype(str) == code).any():
+        raise SolarNotFound(f"unknown municipality: {code}", f"commune inconnue : {code}")
+    gdf = _read(BATIMENTS)
+    found = gdf[gdf["insee"].astype(str) == code]
+    cap = _max_roofs(params)
+    if len(found) > cap:
+        raise SolarProcessError(
+            f"municipality {code} has {len(found)} buildings, more than the {cap} one request "
+            f"can compute: send lists of building ids (input batiments) instead",
+            f"la commune {code} compte {len(found)} bâtiments, plus que les {cap} qu'une requête "
+            f"peut calculer : envoyez plutôt des listes d'identifiants (entrée batiments)")
+    return _building_roofs(found.sort_values("id"))
+
+
+def _read(collection_id: str):
+    from services import layers
+
+    try:
+        return layers.read_collection(collection_id)
+    except (layers.UnknownCollection, FileNotFoundError) as exc:
+        raise SolarProcessError(
+            f"collection {collection_id} is not built on this server",
+            f"la collection {collection_id} n'est pas construite sur ce serveur") from exc
+
+
+def _clean(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _building_roofs(gdf) -> list[dict]:
+    roofs = []
+    for _, row in gdf.iterrows():
+        orientation = _clean(row.get("orientation_faitage_deg"))
+        roofs.append({
+            "id": str(row["id"]),
+            "geometry": row.geometry,
+            "type_toit": row.get("type_toit") or None,
+            "orientation": orientation,
+            "tilt": None, "azimuth": None,
+            "attributes": {"origine": BATIMENTS,
+                           **{k: _clean(row.get(k)) for k in
+                              ("insee", "commune", "usage", "hauteur", "type_toit",
+                               "orientation_faitage_deg")}},
+        })
+    return roofs
+
+
+def _roofs_from_geojson(value: Any, params) -> list[dict]:
+    import shapely
+    from shapely.geometry import shape
+
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise SolarProcessError("roofs is not valid JSON",
+                                    "roofs n'est pas du JSON valide") from exc
+    if not isinstance(value, dict):
+        raise SolarProcessError("roofs must be a GeoJSON object",
+                                "roofs doit être un objet GeoJSON")
+    kind = value.get("type")
+    if kind == "FeatureCollection":
+        feats = value.get("features")
+    elif kind == "Feature":
+        feats = [value]
+    elif kind in ("Polygon", "MultiPolygon"):
+        feats = [{"type": "Feature", "geometry": value, "properties": {}}]
+    else:
+        raise SolarProcessError(
+            "roofs must be a GeoJSON FeatureCollection, Feature, Polygon or MultiPolygon",
+            "roofs doit être une FeatureCollection, une Feature, un Polygon ou un MultiPolygon "
+            "GeoJSON")
+    if not isinstance(feats, list) or not feats:
+        raise SolarProcessError("roofs has no feature", "roofs ne contient aucune entité")
+    cap = _max_roofs(params)
+    if len(feats) > cap:
+        raise SolarProcessError(f"too many roofs: {len(feats)} (at most {cap})",
+                                f"trop de toitures : {len(feats)} (au plus {cap})")
+    geoms, roofs = [], []
+    for i, feat in enumerate(feats):
+        where = f"roofs[{i}]"
+        if not isinstance(feat, dict) or not isinstance(feat.get("geometry"), dict):
+            raise SolarProcessError(f"{where}: a Feature with a geometry is expected",
+                                    f"{where} : une Feature avec une géométrie est attendue")
+        try:
+            geom = shape(feat["geometry"])
+        except Exception as exc:  # noqa: BLE001 - any malformed geometry is the client's
+            raise SolarProcessError(f"{where}: invalid GeoJSON geometry ({exc})",
+                                    f"{where} : géométrie GeoJSON invalide ({exc})") from exc
+        if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+            raise SolarProcessError(f"{where}: a Polygon or MultiPolygon is expected",
+                                    f"{where} : un Polygon ou un MultiPolygon est attendu")
+        minx, miny, maxx, maxy = geom.bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise SolarProcessError(f"{where}: coordinates must be longitude, latitude (CRS84)",
+                                    f"{where} : les coordonnées doivent être longitude, latitude "
+                                    f"(CRS84)")
+        if not geom.is_valid:
+            raise SolarProcessError(f"{where}: invalid polygon ({shapely.is_valid_reason(geom)})",
+                                    f"{where} : polygone invalide "
+                                    f"({shapely.is_valid_reason(geom)})")
+        props = feat.get("properties") or {}
+        if not isinstance(props, dict):
+            props = {}
+        rid = feat.get("id", props.get("id"))
+        tilt = props.get("inclinaison_deg", props.get("tilt"))
+        azimuth = props.get("azimut_deg", props.get("azimuth"))
+        roofs.append({
+            "id": str(rid) if rid is not None else f"toit-{i + 1}",
+            "type_toit": props.get("type_toit"),
+            "orientation": _number(f"{where}.orientation_faitage_deg",
+                                   props.get("orientation_faitage_deg"), 0, 360),
+            "tilt": _number(f"{where}.inclinaison_deg", tilt, 0, 70),
+            "azimuth": _number(f"{where}.azimut_deg", azimuth, 0, 360),
+            "attributes": {"origine": "requete", "type_toit": props.get("type_toit")},
+        })
+        geoms.append(geom)
+    import geopandas as gpd
+
+    projected = gpd.GeoSeries(geoms, crs="OGC:CRS84").to_crs(STORAGE_EPSG)
+    for roof, geom in zip(roofs, projected):
+        roof["geometry"] = geom
+        area = geom.area
+        if area > 500_000:
+            raise SolarProcessError(f"roof {roof['id']} is larger than 50 ha",
+                                    f"la toiture {roof['id']} dépasse 50 ha")
+    return roofs
+
+
+def _resolve_dsm(value: Any) -> Path:
+    """A raster collection id, or a file name under the store folder: never a path or URL."""
+    from services import layers
+    from services.settings import get_settings
+
+    if not isinstance(value, str) or not _DSM_NAME.match(value):
+        raise SolarProcessError(
+            "dsm must be the id of a raster collection or the name of a GeoTIFF file of the "
+            "server's store (letters, digits, '.', '_', '-'; no path, no URL)",
+            "dsm doit être l'identifiant d'une collection raster ou le nom d'un fichier GeoTIFF "
+            "du stockage du serveur (lettres, chiffres, '.', '_', '-' ; ni chemin ni URL)")
+    settings = get_settings()
+    try:
+        entry = layers.entry(value, settings)
+    except (layers.UnknownCollection, FileNotFoundError):
+        entry = None
+    if entry is not None:
+        if entry.get("kind") != "coverage":
+            raise SolarProcessError(f"collection {value} is not a raster (coverage) collection",
+                                    f"la collection {value} n'est pas une collection raster")
+        return Path(entry["data"])
+    if value.lower().endswith((".tif", ".tiff")):
+        store = settings.store_dir.resolve()
+        path = (store / value).resolve()
+        if path.parent == store and path.is_file():
+            return path
+    raise SolarNotFound(f"unknown surface model: {value}",
+                        f"modèle numérique de surface inconnu : {value}")
+
+
+# ------------------------------------------------------------------------------------------
+# Run
+# ------------------------------------------------------------------------------------------
+
+def _haversine_km(lat1, lon1, lat2, lon2) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
+
+
+def _round_step(values: np.ndarray, step: float, modulo: float | None = None) -> np.ndarray:
+    out = np.round(values / step) * step if step > 0 else values
+    return out % modulo if modulo else out
+
+
+def check_inputs(inputs: Any) -> dict[str, Any]:
+    """Cheap checks that need no data (names, exclusivity, numbers, identifier syntax);
+    returns the inputs with OGC qualified values unwrapped. Raises ``SolarProcessError``."""
+    if not isinstance(inputs, dict):
+        raise SolarProcessError("inputs must be a JSON object", "inputs doit être un objet JSON")
+    unknown = sorted(set(inputs) - set(_INPUTS))
+    if unknown:
+        raise SolarProcessError(
+            f"unknown input(s): {', '.join(unknown)} (expected: {', '.join(_INPUTS)})",
+            f"entrée(s) inconnue(s) : {', '.join(unknown)} (attendu : {', '.join(_INPUTS)})")
+    data = {k: _unwrap(v) for k, v in inputs.items() if v is not None}
+    chosen = [k for k in ("batiments", "commune", "roofs") if k in data]
+    if len(chosen) != 1:
+        raise SolarProcessError(
+            "give exactly one of the inputs batiments, commune or roofs",
+            "indiquez exactement une des entrées batiments, commune ou roofs")
+    _number("tilt", data.get("tilt"), 0, 70)
+    _number("azimuth", data.get("azimuth"), 0, 360)
+    if "commune" in data and (not isinstance(data["commune"], str)
+                              or not _INSEE.match(data["commune"])):
+        raise SolarProcessError("commune must be an INSEE code (5 characters, e.g. 62119)",
+                                "commune doit être un code INSEE (5 caractères, ex. 62119)")
+    if "dsm" in data and (not isinstance(data["dsm"], str) or not _DSM_NAME.match(data["dsm"])):
+        raise SolarProcessError(
+            "dsm must be the id of a raster collection or the name of a GeoTIFF file of the "
+            "server's store (letters, digits, '.', '_', '-'; no path, no URL)",
+            "dsm doit être l'identifiant d'une collection raster ou le nom d'un fichier GeoTIFF "
+            "du stockage du serveur (lettres, chiffres, '.', '_', '-' ; ni chemin ni URL)")
+    return data
+
+
+def run(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Execute the process: ``inputs`` as in the OGC execute request; returns the
+    FeatureCollection (CRS84). Raises ``SolarProcessError`` / ``SolarNotFound``."""
+    import geopandas as gpd
+
+    from processes.solar import shading
+
+    data = check_inputs(inputs)
+    chosen = [k for k in ("batiments", "commune", "roofs") if k in data]
+    params = core.load_parameters()
+    tilt = _number("tilt", data.get("tilt"), 0, 70)
+    azimuth = _number("azimuth", data.get("azimuth"), 0, 360)
+    try:
+        if chosen[0] == "batiments":
+            roofs = _roofs_from_batiments(data["batiments"], params)
+        elif chosen[0] == "commune":
+            roofs = _roofs_from_commune(data["commune"], params)
+        else:
+            roofs = _roofs_from_geojson(data["roofs"], params)
+        dsm = _resolve_dsm(data["dsm"]) if "dsm" in data else None
+        return _compute(roofs, tilt, azimuth, dsm, params, gpd, shading)
+    except (core.SolarInputError, shading.ShadingError) as exc:
+        raise SolarProcessError(exc.messages["en"], exc.messages["fr"]) from exc
+
+
+def _compute(roofs, tilt, azimuth, dsm, params, gpd, shading) -> dict[str, Any]:
+    climate = core.load_climate()
+    classes = core.load_classes()
+    density = float(params["module_power_density_kwc_m2"])
+    out_meta = _metadata(params, climate, classes, dsm)
+    if not roofs:
+        return {"type": "FeatureCollection", "features": [], "numberReturned": 0,
+                "totaux": {"toitures": 0, "surface_utile_m2": 0.0, "puissance_kwc": 0.0,
+                           "production_kwh_an": 0.0},
+                "parametres": out_meta}
+    geoms = gpd.GeoSeries([r["geometry"] for r in roofs], crs=STORAGE_EPSG)
+    planes = []
+    for roof, geom in zip(roofs, geoms):
+        planes.append(core.roof_geometry(
+            geom.area, roof["type_toit"], roof["orientation"],
+            tilt if tilt is not None else roof["tilt"],
+            azimuth if azimuth is not None else roof["azimuth"], params))
+
+    centroids = geoms.centroid.to_crs(4326)
+    lat, lon = float(centroids.y.mean()), float(centroids.x.mean())
+    site_cfg = climate.get("site") or {}
+    limit = float(site_cfg.get("max_distance_km", 100))
+    dist = _haversine_km(lat, lon, float(site_cfg["latitude"]), float(site_cfg["longitude"]))
+    if dist > limit:
+        raise SolarProcessError(
+            f"the roofs are {dist:.0f} km from {site_cfg.get('name')}: the climate data of this "
+            f"process are valid within {limit:.0f} km",
+            f"les toitures sont à {dist:.0f} km de {site_cfg.get('name')} : les données "
+            f"climatiques de ce traitement valent dans un rayon de {limit:.0f} km")
+    site = core.site_year(lat, lon, climate)
+
+    tilts = _round_step(np.array([p["tilt_deg"] for p in planes]),
+                        float(params.get("tilt_step_deg", 1)))
+    azs = _round_step(np.array([p["azimuth_deg"] for p in planes]),
+                      float(params.get("azimuth_step_deg", 5)), 360.0)
+    horizon, covered = None, np.zeros(len(roofs), dtype=bool)
+    if dsm is not None:
+        sh = params.get("shading") or {}
+        horizon, covered = shading.horizon_profiles(
+            dsm, list(geoms), f"EPSG:{STORAGE_EPSG}", int(sh.get("azimuths", 36)),
+            float(sh.get("max_distance_m", 300)), float(sh.get("module_height_m", 0.3)))
+    res = core.evaluate_planes(site, tilts, azs, horizon, params)
+
+    wgs = geoms.to_crs("OGC:CRS84")
+    features = []
+    tot_area = tot_kwc = tot_kwh = 0.0
+    for i, (roof, plane) in enumerate(zip(roofs, planes)):
+        irr = float(res["irradiation_kwh_m2"][i])
+        spec = float(res["specific_yield_kwh_kwp"][i])
+        usable = plane["usable_area_m2"]
+        kwc = usable * density
+        kwh = kwc * spec
+        cls = core.classify(irr, classes)
+        props = {k: v for k, v in roof["attributes"].items() if v is not None}
+        props.update({
+            "type_toit": plane["type_toit"],
+            "surface_emprise_m2": round(float(geoms.iloc[i].area), 1),
+            "ratio_utile": round(plane["usable_ratio"], 3),
+            "surface_utile_m2": round(usable, 1),
+            "inclinaison_deg": round(plane["tilt_deg"], 1),
+            "azimut_deg": round(plane["azimuth_deg"], 1),
+            "irradiation_kwh_m2_an": round(irr, 1),
+            "puissance_kwc": round(kwc, 2),
+            "productible_kwh_kwc_an": round(spec, 1),
+            "production_kwh_an": round(kwh, 0),
+            "classe": int(cls["classe"]),
+            "classe_code": cls["code"],
+            "classe_libelle_fr": cls["fr"],
+            "classe_libelle_en": cls["en"],
+            "classe_couleur": cls.get("color"),
+        })
+        if dsm is not None:
+            unshaded = float(res["irradiation_unshaded_kwh_m2"][i])
+            props["ombrage_calcule"] = bool(covered[i])
+            props["irradiation_sans_ombrage_kwh_m2_an"] = round(unshaded, 1)
+            props["perte_ombrage_pct"] = round(100.0 * (1.0 - irr / unshaded), 1) \
+                if covered[i] and unshaded > 0 else None
+            props["horizon_max_deg"] = round(float(np.nanmax(horizon[i])), 1) \
+                if covered[i] else None
+            props["facteur_vue_ciel"] = round(float(res["sky_view_factor"][i]), 3)
+        tot_area += usable
+        tot_kwc += kwc
+        tot_kwh += kwh
+        features.append({"type": "Feature", "id": roof["id"],
+                         "geometry": json.loads(_to_geojson(wgs.iloc[i])),
+                         "properties": props})
+    out_meta["site"] = {"latitude": round(lat, 4), "longitude": round(lon, 4)}
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberReturned": len(features),
+        "totaux": {"toitures": len(features), "surface_utile_m2": round(tot_area, 1),
+                   "puissance_kwc": round(tot_kwc, 2), "production_kwh_an": round(tot_kwh, 0)},
+        "parametres": out_meta,
+    }
+
+
+def _to_geojson(geom) -> str:
+    import shapely
+
+    return shapely.to_geojson(shapely.set_precision(geom, 1e-7))
+
+
+def _metadata(params, climate, classes, dsm) -> dict[str, Any]:
+    site = core.site_year(float(climate["site"]["latitude"]), float(climate["site"]["longitude"]),
+                          climate)
+    return {
+        "modele": "pvlib " + __import__("pvlib").__version__ + ": solar position (NREL), "
+                  "Ineichen clear sky + LinkeTurbidities.h5, monthly scaling to the climate "
+                  "file (two-state days), Erbs, Perez 1990, IAM physical, Faiman, PVWatts DC + "
+                  "losses + inverter",
+        "climat": climate.get("id"),
+        "climat_statut": climate.get("ghi_status"),
+        "irradiation_horizontale_kwh_m2_an": round(site.ghi_annual_kwh_m2, 1),
+        "fraction_diffuse": round(site.diffuse_fraction, 3),
+        "densite_puissance_kwc_m2": float(params["module_power_density_kwc_m2"]),
+        "pertes_systeme_pct": round(core.system_losses_pct(params), 2),
+        "pas_azimut_deg": float(params.get("azimuth_step_deg", 5)),
+        "classes": [{"classe": c["classe"], "min_kwh_m2_an": c["min"], "fr": c["fr"],
+                     "en": c["en"]} for c in classes],
+        "ombrage": ("modèle numérique de surface : " + Path(dsm).name) if dsm else
+                   "aucun (pas de dsm) / none (no dsm)",
+        "sources": "processes/solar/data/SOURCES.md",
+    }
+
+
+def _as_ogc_error(err: SolarProcessError) -> Exception:
+    """The server's bilingual process error (status, code, fr/en) when it is available."""
+    try:
+        from services.jobs import ProcessError
+    except ImportError:  # pygeoapi without this project's job manager
+        return err
+    return ProcessError(dict(err.messages), int(err.http_status_code), err.ogc_exception_code)
+
+
+class SolarPotentialProcessor(BaseProcessor):
+    """Solar potential of roofs (see PROCESS_METADATA)."""
+
+    def __init__(self, processor_def: dict):
+        super().__init__(processor_def, PROCESS_METADATA)
+
+    def validate_inputs(self, inputs: dict) -> None:
+        """Hook of the job manager (services.jobs): cheap checks before a job is created."""
+        try:
+            check_inputs(inputs)
+        except SolarProcessError as err:
+            raise _as_ogc_error(err) from err
+
+    def execute(self, data: dict, outputs: dict | None = None):
+        try:
+            return "application/geo+json", run(data or {})
+        except SolarProcessError as err:
+            raise _as_ogc_error(err) from err
+
+    def __repr__(self):
+        return f"<SolarPotentialProcessor> {self.name}"

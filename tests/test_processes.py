@@ -1,0 +1,278 @@
+"""OGC API Processes over real HTTP, on both stores (the shared servers of conftest.py): the
+`mutability` process (golden scenarios, a real friche, bad inputs) and the job API (OWSLib,
+synchronous and asynchronous execution, job documents, paging, results, callbacks).
+
+Tests that write (batch mode), restart servers or slow workers down are in test_jobs.py, on
+private servers.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import PROJECT
+
+SCENARIOS = sorted((PROJECT / "processes" / "mutability" / "data" / "scenarios").glob("*.json"))
+USES = {"residentiel", "equipements", "culture", "tertiaire", "industrie", "renaturation",
+        "photovoltaique"}
+FRICHE = "62846_8397"  # Fosse n° 3 de Béthune (Cartofriches)
+EXECUTE = "/processes/mutability/execution"
+
+
+def scenario(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def execute(server, inputs: dict, prefer: str | None = None, **body) -> requests.Response:
+    headers = {"Content-Type": "application/json"}
+    if prefer:
+        headers["Prefer"] = prefer
+    return server.post(EXECUTE, data=json.dumps({"inputs": inputs, **body}), headers=headers)
+
+
+def wait_job(server, job_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = server.json(f"/jobs/{job_id}")
+        if job["status"] in ("successful", "failed", "dismissed"):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+
+
+def assert_bilingual(r: requests.Response, status: int, *needles: str) -> dict:
+    assert r.status_code == status, (r.status_code, r.text[:800])
+    body = r.json()
+    fr, en = body["description_fr"], body["description_en"]
+    assert fr and en and fr != en, body
+    for needle in needles:
+        assert needle in fr and needle in en, (needle, body)
+    return body
+
+
+# ---------------------------------------------------------------------------- description
+def test_process_is_listed_and_described_in_both_languages(server):
+    listed = {p["id"]: p for p in server.json("/processes")["processes"]}
+    assert "mutability" in listed
+    fr = server.json("/processes/mutability", params={"lang": "fr"})
+    en = server.json("/processes/mutability", params={"lang": "en"})
+    assert fr["title"].startswith("Mutabilité") and en["title"].startswith("Brownfield")
+    assert set(fr["inputs"]) == {"friche", "criteria", "algorithm_version", "batch"}
+    assert {"sync-execute", "async-execute"} <= set(fr["jobControlOptions"])
+    assert set(fr["outputs"]) >= {"result", "derivation", "batch"}
+    assert "v1.16" in fr["inputs"]["algorithm_version"]["schema"]["enum"]
+    crit = fr["inputs"]["criteria"]["schema"]
+    assert set(crit["properties"]) == {"auto", "user", "derived", "unavailable", "context"}
+    assert fr["inputs"]["friche"]["title"] == "Friche" and \
+        en["inputs"]["friche"]["title"] == "Brownfield site"
+
+
+# ---------------------------------------------------------------------------- scoring
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_golden_scenarios_give_exactly_expected(server, path):
+    sc = scenario(path)
+    r = execute(server, {"criteria": sc["input"], "algorithm_version": sc["algorithm_version"]})
+    assert r.status_code == 200, r.text[:800]
+    result = r.json()["result"]
+    assert result.pop("algorithm_version") == sc["algorithm_version"] == "v1.16"
+    assert result == sc["expected"]
+
+
+def test_default_version_is_the_newest(server):
+    sc = scenario(SCENARIOS[0])
+    r = execute(server, {"criteria": sc["input"]})
+    assert r.status_code == 200, r.text[:500]
+    newest = server.json("/processes/mutability")["inputs"]["algorithm_version"]["schema"]
+    assert r.json()["result"]["algorithm_version"] == newest["default"] == "v1.19"
+    assert r.json()["result"]["reliability"]["criteria_total"] == 32
+
+
+def test_a_real_friche_gets_seven_uses_and_its_derived_criteria(server):
+    r = execute(server, {"friche": FRICHE})
+    assert r.status_code == 200, r.text[:800]
+    body = r.json()
+    result, derivation = body["result"], body["derivation"]
+    assert {u["use"] for u in result["results"]} == USES
+    assert [u["rank"] for u in result["results"]] == list(range(1, 8))
+    assert set(result["reliability"]) == {"score", "label", "criteria_informed", "criteria_total",
+                                          "weight_informed", "weight_total"}
+    derived = derivation["derived"]
+    assert derived["surfaceSite"]["layer"] == "friches" and derived["surfaceSite"]["value"] > 0
+    assert derived["zonageReglementaire"] == {"value": "zone-urbaine-u", "layer": "friches",
+                                              "rule": "urba_zone_type = U"}
+    assert derived["siteEnCentreVille"]["layer"] == "communes"
+    assert derived["risqueCavitesSouterraines"]["value"] == "oui"  # a shaft of Fosse n° 3
+    assert "siteEnZae" in derived  # v1.19 has the business-park criterion
+    assert "distanceTransportCommun" in derivation["unavailable"]
+    assert not set(derived) & set(derivation["unavailable"])
+    assert result["reliability"]["criteria_informed"] == len(derived)
+
+
+def test_caller_criteria_complete_the_derived_ones(server):
+    user = {"typeProprietaire": "public", "etatBatiInfrastructure": "pas-de-bati",
+            "presencePollution": "oui-autres-composes", "valeurArchitecturaleHistorique":
+            "pas-de-bati", "qualitePaysage": "ordinaire", "qualiteVoieDesserte": "accessible",
+            "trameVerteEtBleue": "hors-trame", "presenceEspecesProtegees": "non",
+            "presenceZoneHumide": "non"}
+    alone = execute(server, {"friche": FRICHE}).json()
+    r = execute(server, {"friche": FRICHE, "algorithm_version": "v1.16",
+                         "criteria": {"user": user, "auto": {"siteEnQpv": True},
+                                      "unavailable": ["zonageReglementaire"]}})
+    assert r.status_code == 200, r.text[:800]
+    body = r.json()
+    assert body["result"]["algorithm_version"] == "v1.16"
+    der = body["derivation"]
+    assert "siteEnZae" not in der["derived"]  # not a criterion of v1.16
+    assert {"siteEnQpv", "zonageReglementaire", "typeProprietaire"} <= set(der["given"])
+    assert "zonageReglementaire" in der["unavailable"] and "siteEnQpv" not in der["unavailable"]
+    assert der["criteria"]["auto"]["siteEnQpv"] is True
+    assert body["result"]["reliability"]["weight_informed"] > \
+        alone["result"]["reliability"]["weight_informed"]
+
+
+def test_the_described_example_runs(server):
+    example = server.json("/processes/mutability")["example"]
+    r = server.post(EXECUTE, data=json.dumps(example), headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text[:800]
+    assert "typeProprietaire" in r.json()["derivation"]["given"]
+
+
+def test_unknown_friche_is_a_bilingual_400(server):
+    r = execute(server, {"friche": "nope-42"})
+    body = assert_bilingual(r, 400, "nope-42", "friche")
+    assert body["code"] == "InvalidParameterValue"
+
+
+@pytest.mark.parametrize("inputs, name", [
+    ({"friche": FRICHE, "colour": "red"}, "colour"),
+    ({"friche": FRICHE, "algorithm_version": "v9"}, "algorithm_version"),
+    ({"friche": 62846}, "friche"),
+    ({"batch": "yes"}, "batch"),
+    ({"criteria": "all"}, "criteria"),
+    ({"criteria": {"user": {"typeProprietaire": "x"}}}, "criteria.user.typeProprietaire"),
+    ({"criteria": {"auto": {"surfaceSite": -3}}}, "criteria.auto.surfaceSite"),
+    ({"criteria": {"auto": {"nope": 1}}}, "nope"),
+    ({"criteria": {"unavailable": ["surfaceSite"], "auto": {"surfaceSite": 3}}}, "surfaceSite"),
+    ({"criteria": {"moon": {}}}, "moon"),
+    ({}, "friche"),
+    ({"batch": True, "friche": FRICHE}, "batch"),
+])
+def test_invalid_inputs_are_400_naming_the_input(server, inputs, name):
+    r = execute(server, inputs)
+    assert_bilingual(r, 400, name)
+
+
+def test_body_that_is_not_an_object_is_400(server):
+    r = server.post(EXECUTE, data="[1, 2]", headers={"Content-Type": "application/json"})
+    assert_bilingual(r, 400, '"inputs"')
+
+
+# ---------------------------------------------------------------------------- jobs
+def test_async_execution_job_document_and_results(server):
+    r = execute(server, {"friche": FRICHE}, prefer="respond-async")
+    assert r.status_code == 201, r.text[:500]
+    job_id = r.json()["jobID"]
+    assert r.headers["Location"] == f"{server.url}/jobs/{job_id}"
+    assert r.headers["Preference-Applied"] == "respond-async"
+    assert r.json()["status"] in ("accepted", "running")
+    assert any(lk["rel"] == "monitor" for lk in r.json()["links"])
+    job = wait_job(server, job_id)
+    assert job["status"] == "successful" and job["progress"] == 100, job
+    for key in ("created", "started", "finished", "updated"):
+        assert job[key], key
+    rels = {lk["rel"]: lk["href"] for lk in job["links"]}
+    assert rels["status"] == f"{server.url}/jobs/{job_id}"
+    results_href = rels["http://www.opengis.net/def/rel/ogc/1.0/results"]
+    # OWSLib and curl send no Accept header (requests' default */* neither names a type)
+    plain = requests.get(results_href.split("?")[0], headers={"Accept": None}, timeout=60)
+    assert plain.status_code == 200 and plain.headers["Content-Type"].startswith(
+        "application/json"), plain.headers
+    assert {u["use"] for u in plain.json()["result"]["results"]} == USES
+    html = server.get(f"/jobs/{job_id}/results", headers={"Accept": "text/html"})
+    assert html.status_code == 200 and "text/html" in html.headers["Content-Type"]
+    assert server.get(f"/jobs/{job_id}", params={"f": "html"}).status_code == 200
+    # a finished job is deleted with its results
+    d = server.http.delete(f"{server.url}/jobs/{job_id}", timeout=60)
+    assert d.status_code == 200 and d.json()["status"] == "dismissed", d.text[:300]
+    assert_bilingual(server.get(f"/jobs/{job_id}"), 404, job_id)
+    assert_bilingual(server.get(f"/jobs/{job_id}/results"), 404, job_id)
+
+
+def test_job_messages_follow_the_language(server):
+    r = execute(server, {"criteria": scenario(SCENARIOS[0])["input"]}, prefer="respond-async")
+    job_id = r.json()["jobID"]
+    wait_job(server, job_id)
+    assert server.json(f"/jobs/{job_id}", params={"lang": "fr"})["message"] == "Tâche terminée"
+    assert server.json(f"/jobs/{job_id}", params={"lang": "en"})["message"] == "Job complete"
+
+
+def test_jobs_list_pages_with_next_links(server):
+    for path in SCENARIOS[:3]:
+        assert execute(server, {"criteria": scenario(path)["input"]}).status_code == 200
+    first = server.json("/jobs", params={"limit": 2})
+    assert len(first["jobs"]) == 2 and first["numberMatched"] >= 3
+    nxt = [lk["href"] for lk in first["links"] if lk["rel"] == "next"]
+    assert nxt and "offset=2" in nxt[0] and "limit=2" in nxt[0]
+    second = requests.get(nxt[0], timeout=60).json()
+    assert second["jobs"] and any(lk["rel"] == "prev" for lk in second["links"])
+    if second["numberMatched"] == first["numberMatched"]:  # no job created meanwhile
+        assert not {j["jobID"] for j in first["jobs"]} & {j["jobID"] for j in second["jobs"]}
+    total = first["numberMatched"]
+    last = server.json("/jobs", params={"limit": 2, "offset": max(total - 2, 0)})
+    if max(total - 2, 0) + 2 >= last["numberMatched"]:
+        assert not any(lk["rel"] == "next" for lk in last["links"])
+    every = server.json("/jobs", params={"limit": 10000})
+    assert len(every["jobs"]) == min(every["numberMatched"], 10000)
+    assert every["numberMatched"] >= total
+    assert server.get("/jobs", params={"f": "html"}).status_code == 200
+
+
+def test_unknown_job_is_a_bilingual_404(server):
+    assert_bilingual(server.get("/jobs/no-such-job"), 404, "no-such-job")
+    assert_bilingual(server.get("/jobs/no-such-job/results"), 404, "no-such-job")
+    r = server.http.delete(f"{server.url}/jobs/no-such-job", timeout=60)
+    assert_bilingual(r, 404, "no-such-job")
+
+
+def test_callback_to_a_host_not_allowed_is_refused(server):
+    r = execute(server, {"friche": FRICHE}, prefer="respond-async",
+                subscriber={"successUri": "http://callbacks.example.org/done"})
+    assert_bilingual(r, 400, "callbacks.example.org", "ARTOIS_CALLBACK_HOSTS", "successUri")
+    r = execute(server, {"friche": FRICHE},
+                subscriber={"successUri": "ftp://127.0.0.1/x"})
+    assert_bilingual(r, 400, "successUri")
+
+
+# ---------------------------------------------------------------------------- OWSLib
+def test_owslib_lists_describes_and_executes(server):
+    from owslib.ogcapi.processes import Processes
+
+    client = Processes(server.url)
+    assert "mutability" in [p["id"] for p in client.processes()]
+    description = client.process("mutability")
+    assert "criteria" in description["inputs"]
+    sc = scenario(SCENARIOS[0])
+    # synchronous (OWSLib asks for a 'document' response: the outputs keyed by id)
+    done = client.execute("mutability", {"criteria": sc["input"], "algorithm_version": "v1.16"})
+    got = dict(done["result"])
+    got.pop("algorithm_version")
+    assert got == sc["expected"]
+    # asynchronous: 201 + Location, poll the job, fetch its results
+    accepted = client.execute("mutability", {"friche": FRICHE}, async_=True)
+    job_id = accepted["jobID"]
+    assert client.response_headers["Location"].endswith(f"/jobs/{job_id}")
+    deadline = time.monotonic() + 60
+    while True:
+        job = client._request(path=f"jobs/{job_id}")
+        if job["status"] not in ("accepted", "running"):
+            break
+        assert time.monotonic() < deadline, job
+        time.sleep(0.3)
+    assert job["status"] == "successful", job
+    results = client._request(path=f"jobs/{job_id}/results")
+    assert {u["use"] for u in results["result"]["results"]} == USES
+    assert results["derivation"]["friche"] == FRICHE
