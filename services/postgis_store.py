@@ -108,6 +108,16 @@ def load_collection(spec: CollectionSpec, gdf: gpd.GeoDataFrame, date_columns: l
         if spec.editable:  # never overwrite what editors changed through the API
             action = sql.SQL("DO NOTHING")
             removed = 0
+            audit = conn.execute("SELECT to_regclass(%s)",
+                                 (f'"{schema}"."audit"',)).fetchone()[0]
+            if audit:  # and a feature deleted through the API stays deleted
+                conn.execute(sql.SQL(
+                    "DELETE FROM incoming i USING {} a WHERE a.collection = %s "
+                    "AND a.feature_id = i.{}::text AND a.action = 'delete' AND a.id = "
+                    "(SELECT max(b.id) FROM {} b WHERE b.collection = a.collection "
+                    "AND b.feature_id = a.feature_id)").format(
+                    db.qualified(schema, "audit"), sql.Identifier(spec.id_field),
+                    db.qualified(schema, "audit")), (spec.id,))
         else:
             sets = sql.SQL(", ").join(sql.SQL("{} = EXCLUDED.{}").format(
                 sql.Identifier(c), sql.Identifier(c)) for c in props + ["geom"])

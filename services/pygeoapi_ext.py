@@ -16,6 +16,8 @@
   that they can answer with keyset `next` links.
 - CQL2 text `BBOX(...)` is parsed by pygeofilter as a function call, which pygeoapi does not
   reproject into the storage CRS; turn it into a polygon literal first so it is.
+- The processes API serialises results with the same `to_json` (no `<`/`>` rewrite), so a
+  process output holding an SVG or XML document reaches the client as it is.
 """
 from __future__ import annotations
 
@@ -176,6 +178,8 @@ def apply() -> None:
     itemtypes.modify_pygeofilter = modify_pygeofilter
     itemtypes.parse_cql2_json = parse_cql2_json
     itemtypes.to_json = to_json
+    import pygeoapi.api.processes as processes_api
+    processes_api.to_json = to_json
     itemtypes.transform_bbox = transform_bbox
     itemtypes.get_collection_items = get_collection_items
     itemtypes._artois_patched = True

@@ -1059,6 +1059,11 @@ def add_missing_rows(spec: CollectionSpec, path: Path, gdf, date_columns: Iterab
     with writer:
         existing = {r[0] for r in writer.conn.execute(
             f"SELECT {_q(writer.id_field)} FROM {_q(writer.table)}")}
+        if writer._has_audit:  # a feature deleted through the API stays deleted
+            existing |= {writer.key(r[0]) for r in writer.conn.execute(
+                "SELECT feature_id FROM audit a WHERE collection = ? AND action = 'delete' "
+                "AND id = (SELECT max(id) FROM audit b WHERE b.collection = a.collection "
+                "AND b.feature_id = a.feature_id)", (spec.id,))}
         for values, geom in zip(gdf[props].itertuples(index=False, name=None), gdf.geometry):
             row = dict(zip(props, values))
             key = writer.key(row.get(writer.id_field))

@@ -289,7 +289,8 @@ def test_upsert_updates_existing_features(stack, tmp_path):
 
 
 def test_build_keeps_the_edits_of_editable_collections(stack, tmp_path):
-    """A rebuild adds missing source rows, never overwrites or drops edits."""
+    """A rebuild never overwrites edits, never brings back a feature deleted through the
+    API, and adds back a source feature that is simply missing."""
     fid = stack.server.json("/collections/zae/items", params={"limit": 1})["features"][0]["id"]
     path = write_geojson(tmp_path / "edit.geojson", [{
         "type": "Feature", "geometry": square(*BETHUNE),
@@ -297,7 +298,6 @@ def test_build_keeps_the_edits_of_editable_collections(stack, tmp_path):
     code, report, _ = run_import(stack, "zae", str(path), "--mode", "upsert")
     assert code == 0, report
     count = stack.count("zae")
-    # a source feature deleted through the API is missing: the build adds it back
     gone = "ZAE-62-CALL-001"
     etag = item(stack, "zae", gone).headers["ETag"]
     r = stack.request("DELETE", f"/collections/zae/items/{gone}",
@@ -305,6 +305,14 @@ def test_build_keeps_the_edits_of_editable_collections(stack, tmp_path):
     assert r.status_code == 204 and stack.count("zae") == count - 1
     out = stack.cli("build", "zae")
     assert out.returncode == 0, out.stderr[-2000:]
-    assert stack.count("zae") == count
+    assert stack.count("zae") == count - 1  # the deletion is an edit too: it stays
     assert item(stack, "zae", fid).json()["properties"]["nom"] == "Modifié avant rebuild"
+    assert item(stack, "zae", gone).status_code == 404
+    # restoring it through the audit brings it back, and then a rebuild keeps it
+    history = json.loads(stack.cli("history", "zae", gone, "--json").stdout)
+    deletion = [h for h in history if h["action"] == "delete"][-1]
+    restored = stack.cli("restore", "zae", gone, "--audit-id", str(deletion["id"]))
+    assert restored.returncode == 0, restored.stderr[-2000:]
+    assert stack.cli("build", "zae").returncode == 0
+    assert stack.count("zae") == count
     assert item(stack, "zae", gone).headers["ETag"] == etag

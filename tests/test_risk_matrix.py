@@ -196,7 +196,7 @@ def test_build_matrix(rules):
     assert (s3["probability"], s3["gravity"]) == ("Très probable", "Majeur")
     assert s3["indicators"] == {"taux_pauvrete_pct": 30.0, "nb_personnes_pauvres": 1500,
                                 "population": 5000}
-    assert s3["sources"][0]["input"] == "societal_indicators.taux_pauvrete_pct"
+    assert s3["sources"][0]["input"] == "indicators.taux_pauvrete_pct"
     assert s3["sources"][1]["collection"] == "communes"
     assert not by_id["S1"]["assessed"]
     assert by_id["R1"]["probability_en"] == "Very likely"
@@ -521,6 +521,32 @@ def test_polygon_across_communes_weights_population(store):
 
 
 # ======================================================= processor (in process)
+PROBABILITIES = ["Improbable", "Peu probable", "Probable", "Très probable"]
+GRAVITIES = ["Mineur", "Majeur", "Critique", "Catastrophique"]
+CRITICITIES = ["modéré", "critique", "très critique"]
+RISK_KEYS = {"id", "label", "probability", "gravity", "criticity", "inputs", "sources"}
+
+
+def _parse_svg(text: str) -> ET.Element:
+    assert isinstance(text, str)
+    assert text.lstrip().startswith(("<svg", "<?xml")), text[:80]
+    root = ET.fromstring(text.encode("utf-8"))
+    assert root.tag == SVG_NS + "svg"
+    return root
+
+
+def _check_risks(risks, ids, complete=True):
+    assert [r["id"] for r in risks] == ids
+    for r in risks:
+        assert RISK_KEYS <= set(r), set(r)
+        assert isinstance(r["label"], str) and r["label"]
+        assert isinstance(r["inputs"], dict) and isinstance(r["sources"], list)
+        if complete or r["criticity"] is not None:
+            assert r["probability"] in PROBABILITIES, r
+            assert r["gravity"] in GRAVITIES, r
+            assert r["criticity"] in CRITICITIES, r
+
+
 def test_processor_metadata_and_pickling():
     import pickle
 
@@ -530,23 +556,33 @@ def test_processor_metadata_and_pickling():
     md = p.metadata
     assert md["id"] == "risk-matrix"
     assert set(md["title"]) == set(md["description"]) == {"fr", "en"}
-    assert set(md["outputs"]) == {"matrix", "grid"}
-    assert md["outputs"]["grid"]["schema"]["contentMediaType"] == "image/svg+xml"
+    assert {"commune", "geometry", "crs", "matrix", "indicators", "year"} <= set(md["inputs"])
+    assert md["inputs"]["matrix"]["schema"]["enum"] == ["environmental", "societal"]
+    assert md["inputs"]["matrix"]["schema"]["default"] == "environmental"
+    assert set(md["outputs"]) == {"risks", "svg", "details"}
+    assert md["outputs"]["svg"]["schema"]["contentMediaType"] == "image/svg+xml"
     assert md["example"]["inputs"]["commune"] == "62119"
-    props = md["inputs"]["societal_indicators"]["schema"]["properties"]
+    props = md["inputs"]["indicators"]["schema"]["properties"]
     assert "part_75_ans_plus_pct" in props
-    p.metadata["outputs"]["grid"]["schema"].pop("contentMediaType")  # pygeoapi's OpenAPI does
-    assert rm_processor.PROCESS_METADATA["outputs"]["grid"]["schema"]["contentMediaType"]
+    p.metadata["outputs"]["svg"]["schema"].pop("contentMediaType")  # pygeoapi's OpenAPI does
+    assert rm_processor.PROCESS_METADATA["outputs"]["svg"]["schema"]["contentMediaType"]
 
 
 @pytest.mark.parametrize("data", [
-    {}, {"commune": "62119", "polygon": {"type": "Polygon", "coordinates": []}},
+    {}, {"commune": "62119", "geometry": {"type": "Polygon", "coordinates": []}},
     {"commune": "abc"}, {"commune": 62119}, {"commune": "62119", "foo": 1},
-    {"polygon": {"type": "Point", "coordinates": [2.6, 50.5]}},
-    {"polygon": {"type": "Polygon", "coordinates": [[[670000, 7040000], [671000, 7040000],
-                                                      [671000, 7041000], [670000, 7040000]]]}},
+    {"geometry": {"type": "Point", "coordinates": [2.6, 50.5]}},
+    {"geometry": {"type": "Polygon", "coordinates": [[[670000, 7040000], [671000, 7040000],
+                                                       [671000, 7041000], [670000, 7040000]]]}},
     {"commune": "62119", "year": 2019},
-    {"commune": "62119", "societal_indicators": {"age": 1}},
+    {"commune": "62119", "matrix": "societal", "indicators": {"age": 1}},
+    {"commune": "62119", "matrix": "societal"},  # societal needs its indicators
+    {"commune": "62119", "indicators": {"taux_pauvrete_pct": 20}},  # ... and only it takes them
+    {"commune": "62119", "matrix": "economic"},
+    {"geometry": {"type": "Polygon", "coordinates": [[[2.6, 50.5], [2.7, 50.5], [2.7, 50.6],
+                                                      [2.6, 50.5]]]},
+     "polygon": {"type": "Polygon", "coordinates": [[[2.6, 50.5], [2.7, 50.5], [2.7, 50.6],
+                                                     [2.6, 50.5]]]}},  # name and alias
 ])
 def test_processor_refuses_bad_inputs(data):
     p = rm_processor.RiskMatrixProcessor({"name": "risk-matrix"})
@@ -558,55 +594,86 @@ def test_processor_refuses_bad_inputs(data):
 def test_processor_outputs_selection(store):
     p = rm_processor.RiskMatrixProcessor({"name": "risk-matrix"})
     mime, both = p.execute({"commune": "62036"})
-    assert mime == "application/json" and set(both) == {"matrix", "grid"}
-    mime, matrix = p.execute({"commune": "62036"}, outputs={"matrix": {}})
-    assert mime == "application/json" and matrix["commune"]["insee"] == "62036"
-    mime, picture = p.execute({"commune": "62036"}, outputs={"grid": {}})
-    assert mime == "image/svg+xml" and ET.fromstring(picture.encode("utf-8")) is not None
-    assert rm_processor.svg_data_uri(picture) == both["grid"]
-    assert ET.tostring(_svg_of(both["grid"])) == ET.tostring(ET.fromstring(picture.encode()))
+    assert mime == "application/json" and set(both) == {"risks", "svg", "details"}
+    _check_risks(both["risks"], ENV_IDS, complete=False)
+    assert both["details"]["commune"]["insee"] == "62036"
+    assert both["details"]["matrix"] == "environmental"
+    mime, risks = p.execute({"commune": "62036"}, outputs={"risks": {}})
+    assert mime == "application/json" and set(risks) == {"risks"}
+    assert risks["risks"] == both["risks"]
+    mime, picture = p.execute({"commune": "62036"}, outputs={"svg": {}})
+    assert mime == "image/svg+xml"
+    assert ET.tostring(_parse_svg(picture)) == ET.tostring(_parse_svg(both["svg"]))
     with pytest.raises(rm_processor.RiskMatrixInputError):
         p.execute({"commune": "62036"}, outputs={"map": {}})
     with pytest.raises(rm_processor.RiskMatrixInputError):
         p.execute({"commune": "62999"})
 
 
+def test_processor_societal_matrix(store):
+    p = rm_processor.RiskMatrixProcessor({"name": "risk-matrix"})
+    mime, out = p.execute({"commune": "62119", "matrix": "societal", "indicators": ALL_SOCIETAL})
+    assert mime == "application/json"
+    _check_risks(out["risks"], SOC_IDS)
+    s3 = next(r for r in out["risks"] if r["id"] == "S3")
+    assert s3["inputs"]["taux_pauvrete_pct"] == 27.0 and s3["inputs"]["population"] > 20000
+    root = _parse_svg(out["svg"])
+    codes = {t.get("data-risk") for t in root.iter(SVG_NS + "text") if t.get("class") == "code"}
+    assert codes == set(SOC_IDS)
+    # partial indicators: the risks without their values are not assessed (criticity null)
+    _, part = p.execute({"commune": "62119", "matrix": "societal",
+                         "indicators": {"taux_pauvrete_pct": 27.0}})
+    crit = {r["id"]: r["criticity"] for r in part["risks"]}
+    assert crit["S3"] in CRITICITIES and crit["S1"] is None
+
+
+def test_all_305_communes_give_a_complete_matrix(store):
+    """The issue's done-when: the matrix answers for each of the 305 communes (timed, not
+    asserted: the figure goes to the report)."""
+    import time
+
+    started = time.perf_counter()
+    results = rm_processor.all_communes(year=2024)
+    elapsed = time.perf_counter() - started
+    print(f"\nrisk-matrix: {len(results)} communes in {elapsed:.2f} s in process")
+    assert len(results) == 305
+    layers, _ = store
+    assert set(results) == set(layers["communes"]["insee"].astype(str))
+    for insee, out in results.items():
+        assert out["details"]["commune"]["insee"] == insee
+        # every environmental risk classed except R7 where a commune has no polluted site
+        _check_risks(out["risks"], ENV_IDS, complete=False)
+        for r in out["risks"]:
+            if r["id"] != "R7":
+                assert r["criticity"] in CRITICITIES, (insee, r["id"])
+    # the batch and the process agree
+    p = rm_processor.RiskMatrixProcessor({"name": "risk-matrix"})
+    _, one = p.execute({"commune": "62119", "year": 2024}, outputs={"risks": {}})
+    assert [(r["probability"], r["gravity"], r["criticity"]) for r in one["risks"]] == \
+        [(r["probability"], r["gravity"], r["criticity"]) for r in results["62119"]["risks"]]
+
+
 # ============================================================ over real HTTP
-def _unwrap(body):
-    """pygeoapi wraps a document response as {"outputs": [value]}; a manager may not."""
-    if isinstance(body, dict) and isinstance(body.get("outputs"), list):
-        return body["outputs"][0]
-    return body
-
-
-def _svg_of(data_uri: str) -> ET.Element:
-    import base64
-    prefix = "data:image/svg+xml;base64,"
-    assert data_uri.startswith(prefix)
-    return ET.fromstring(base64.b64decode(data_uri[len(prefix):]))
-
-
 def _post(server, inputs, **extra):
     return server.post(PROCESS, json={"inputs": inputs, **extra})
 
 
 def test_http_commune(server, store, rules):
-    r = _post(server, {"commune": "62119", "societal_indicators": ALL_SOCIETAL})
+    r = _post(server, {"commune": "62119"})
     assert r.status_code == 200, r.text[:800]
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
-    m = body["matrix"]
-    assert m["commune"]["insee"] == "62119" and m["commune"]["nom"] == "Béthune"
-    assert m["commune"]["population_municipale"] > 20000
-    assert [e["id"] for e in m["environmental"]] == ENV_IDS
-    assert [e["id"] for e in m["societal"]] == SOC_IDS
-    crit = set(rules["scales"]["criticity"])
-    for e in m["environmental"] + m["societal"]:
-        assert e["label_fr"] and e["label_en"] and e["indicators"] and e["sources"]
-        if e["id"] != "R7" or e["assessed"]:
-            assert e["criticity"] in crit
-    by_id = {e["id"]: e for e in m["environmental"]}
-    srcs = {s["collection"]: s for e in m["environmental"] for s in e["sources"]}
+    assert {"risks", "svg"} <= set(body)
+    _check_risks(body["risks"], ENV_IDS, complete=False)
+    by_id = {e["id"]: e for e in body["risks"]}
+    for e in body["risks"]:
+        assert e["inputs"] and e["sources"]
+        if e["id"] != "R7":
+            assert e["criticity"] in CRITICITIES
+    details = body["details"]
+    assert details["commune"]["insee"] == "62119" and details["commune"]["nom"] == "Béthune"
+    assert details["commune"]["population_municipale"] > 20000
+    srcs = {s["collection"]: s for e in body["risks"] for s in e["sources"]}
     assert srcs["communes"]["demo"] is False and srcs["puits-miniers"]["demo"] is False
     for cid in HAZARDS + ["surchauffe"]:
         assert srcs[cid]["demo"] is True and srcs[cid]["nature_en"] == "modelled demonstration data"
@@ -619,65 +686,85 @@ def test_http_commune(server, store, rules):
     for rid in ENV_IDS:
         for key, value in local[rid].items():
             if isinstance(value, float):
-                assert by_id[rid]["indicators"][key] == pytest.approx(value, abs=0.011), (rid, key)
-    assert m["grid"]["gravity"] == rules["scales"]["gravity"] and len(m["grid"]["cells"]) == 16
-    assert "<" not in r.text  # nothing for pygeoapi to escape
-    root = _svg_of(body["grid"])
+                assert by_id[rid]["inputs"][key] == pytest.approx(value, abs=0.011), (rid, key)
+    assert details["grid"]["gravity"] == GRAVITIES and len(details["grid"]["cells"]) == 16
+    # the SVG document itself, not HTML-escaped and not a data: URL
+    assert "&lt;" not in r.text and "data:image" not in r.text
+    root = _parse_svg(body["svg"])
     codes = {t.get("data-risk") for t in root.iter(SVG_NS + "text") if t.get("class") == "code"}
-    assert codes == {e["id"] for e in m["environmental"] + m["societal"] if e["assessed"]}
+    assert codes == {e["id"] for e in body["risks"] if e["criticity"] is not None}
 
 
-def test_http_polygon_crs84_and_lambert(server):
-    ring = [[2.615, 50.515], [2.665, 50.515], [2.665, 50.545], [2.615, 50.545], [2.615, 50.515]]
-    r = _post(server, {"polygon": {"type": "Polygon", "coordinates": [ring]}},
-              outputs={"matrix": {}})
+def test_http_societal(server):
+    r = _post(server, {"commune": "62119", "matrix": "societal", "indicators": ALL_SOCIETAL})
     assert r.status_code == 200, r.text[:800]
-    m = r.json()
-    assert "area" in m and "commune" not in m
-    insees = {c["insee"] for c in m["area"]["communes"]}
+    body = r.json()
+    _check_risks(body["risks"], SOC_IDS)
+    assert body["details"]["matrix"] == "societal"
+    _parse_svg(body["svg"])
+    r = _post(server, {"commune": "62119", "matrix": "societal"})
+    assert r.status_code == 400, r.text[:300]
+
+
+def test_http_geometry_crs84_and_lambert(server):
+    ring = [[2.615, 50.515], [2.665, 50.515], [2.665, 50.545], [2.615, 50.545], [2.615, 50.515]]
+    r = _post(server, {"geometry": {"type": "Polygon", "coordinates": [ring]}})
+    assert r.status_code == 200, r.text[:800]
+    body = r.json()
+    area = body["details"]["area"]
+    assert "commune" not in body["details"]
+    insees = {c["insee"] for c in area["communes"]}
     assert "62119" in insees and len(insees) >= 2
-    assert 10 < m["area"]["surface_km2"] < 15
-    assert m["area"]["population_estimee"] > 5000
-    assert len(m["environmental"]) == 8
+    assert 10 < area["surface_km2"] < 15
+    assert area["population_estimee"] > 5000
+    _check_risks(body["risks"], ENV_IDS, complete=False)
     # the same area in Lambert-93, given as a Feature
     import pyproj
     tr = pyproj.Transformer.from_crs("OGC:CRS84", "EPSG:2154", always_xy=True)
     ring93 = [list(tr.transform(x, y)) for x, y in ring]
-    r2 = _post(server, {"polygon": {"type": "Feature", "properties": {},
-                                    "geometry": {"type": "Polygon", "coordinates": [ring93]}},
+    r2 = _post(server, {"geometry": {"type": "Feature", "properties": {},
+                                     "geometry": {"type": "Polygon", "coordinates": [ring93]}},
                         "crs": "http://www.opengis.net/def/crs/EPSG/0/2154"},
-               outputs={"matrix": {}})
+               outputs={"risks": {}, "details": {}})
     assert r2.status_code == 200, r2.text[:800]
-    m2 = r2.json()
-    assert m2["area"]["surface_km2"] == pytest.approx(m["area"]["surface_km2"], rel=1e-3)
-    for a, b in zip(m["environmental"], m2["environmental"]):
+    b2 = r2.json()
+    assert set(b2) == {"risks", "details"}
+    assert b2["details"]["area"]["surface_km2"] == pytest.approx(area["surface_km2"], rel=1e-3)
+    for a, b in zip(body["risks"], b2["risks"]):
         assert (a["probability"], a["gravity"]) == (b["probability"], b["gravity"])
+    # the documented alias of geometry
+    r3 = _post(server, {"polygon": {"type": "Polygon", "coordinates": [ring]}},
+               outputs={"risks": {}})
+    assert r3.status_code == 200, r3.text[:300]
+    assert r3.json()["risks"] == body["risks"]
 
 
 def test_http_raw_svg_and_document(server):
-    r = _post(server, {"commune": "62498"}, outputs={"grid": {}}, response="raw")
+    r = _post(server, {"commune": "62498"}, outputs={"svg": {}}, response="raw")
     assert r.status_code == 200, r.text[:800]
     assert r.headers["content-type"].startswith("image/svg+xml")
-    root = ET.fromstring(r.content)
-    assert root.tag == SVG_NS + "svg"
+    root = _parse_svg(r.text)
     assert "Lens" in "".join(root.itertext())
 
     r = _post(server, {"commune": "62498"}, response="document")
     assert r.status_code == 200, r.text[:800]
-    doc = _unwrap(r.json())
-    assert set(doc) == {"matrix", "grid"}
-    assert doc["matrix"]["commune"]["nom"] == "Lens"
-    assert _svg_of(doc["grid"]).tag == SVG_NS + "svg"
+    doc = r.json()
+    if isinstance(doc.get("outputs"), list):  # a manager may wrap the document
+        doc = doc["outputs"][0]
+    assert {"risks", "svg"} <= set(doc)
+    assert doc["details"]["commune"]["nom"] == "Lens"
+    _parse_svg(doc["svg"])
 
 
 @pytest.mark.parametrize("inputs", [
     {"commune": "62999"},  # well-formed, not in the territory
     {"commune": "abc"},
-    {"commune": "62119", "polygon": {"type": "Polygon", "coordinates": [[[2.6, 50.5], [2.7, 50.5],
-                                                                       [2.7, 50.6], [2.6, 50.5]]]}},
-    {"polygon": {"type": "Polygon", "coordinates": [[[5.0, 45.0], [5.1, 45.0], [5.1, 45.1],
-                                                     [5.0, 45.0]]]}},  # outside the territory
-    {"commune": "62119", "societal_indicators": {"taux_pauvrete_pct": 140}},
+    {"commune": "62119", "geometry": {"type": "Polygon", "coordinates": [[[2.6, 50.5], [2.7, 50.5],
+                                                                        [2.7, 50.6], [2.6, 50.5]]]}},
+    {"geometry": {"type": "Polygon", "coordinates": [[[5.0, 45.0], [5.1, 45.0], [5.1, 45.1],
+                                                      [5.0, 45.0]]]}},  # outside the territory
+    {"commune": "62119", "matrix": "societal", "indicators": {"taux_pauvrete_pct": 140}},
+    {"commune": "62119", "matrix": "societal"},
 ])
 def test_http_bad_inputs_are_ogc_exceptions(server, inputs):
     r = _post(server, inputs)
@@ -692,8 +779,8 @@ def test_http_process_description(server):
     en = server.json("/processes/risk-matrix", params={"lang": "en"})
     assert fr["title"] == "Matrice des risques territoriaux"
     assert en["title"] == "Territorial risk matrix"
-    assert {"commune", "polygon", "crs", "year", "societal_indicators"} <= set(fr["inputs"])
-    assert set(fr["outputs"]) == {"matrix", "grid"}
+    assert {"commune", "geometry", "crs", "year", "matrix", "indicators"} <= set(fr["inputs"])
+    assert {"risks", "svg"} <= set(fr["outputs"])
     listed = {p["id"] for p in server.json("/processes")["processes"]}
     assert "risk-matrix" in listed
 

@@ -294,7 +294,7 @@ def _societal_sources(risk: Mapping[str, Any], rules: Mapping[str, Any],
         key = by_count.get(ind, ind)
         if key not in seen:
             seen.add(key)
-            out.append({"input": f"societal_indicators.{key}", "nature": "saisie",
+            out.append({"input": f"indicators.{key}", "nature": "saisie",
                         "nature_fr": "valeur saisie par l'utilisateur",
                         "nature_en": "value entered by the user",
                         "reference": specs[key].get("source")})

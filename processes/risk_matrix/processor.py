@@ -5,23 +5,24 @@ the indicators (:mod:`.indicators`), scores them with the rules (:mod:`.core`) a
 (:mod:`.svg`).  No state besides the class's metadata: an instance can be created, pickled or
 rebuilt in a fresh worker process at will.
 
-Outputs (pygeoapi 0.24): the processor returns ``(mime type, value)``; pygeoapi wraps the value
-as ``{"outputs": [value]}`` for ``response=document`` and returns it as it is (with that mime
-type) for ``response=raw``.  So:
+Interface (the names partners script against):
 
-* no ``outputs`` selection, or both outputs  -> ``application/json``
-  ``{"matrix": {...}, "grid": "data:image/svg+xml;base64,..."}``: the SVG as a string, in a
-  ``data:`` URI (RFC 2397) because pygeoapi 0.24 serialises JSON responses with
-  ``pygeoapi.util.to_json``, which replaces every ``<`` and ``>`` by ``&lt;`` and ``&gt;``
-  (an SVG text in JSON would reach the client HTML-escaped); a data URI has neither, decodes
-  with any base64 library and works as it is in ``<img src>``;
-* ``outputs: {"matrix": {}}``                -> ``application/json``, the matrix object;
-* ``outputs: {"grid": {}}``                  -> ``image/svg+xml``, the SVG document itself (with
-  ``response=raw`` the body *is* the SVG).
+* inputs: ``commune`` (INSEE code) or ``geometry`` (GeoJSON Polygon/MultiPolygon or a Feature
+  carrying one; CRS84 unless ``crs`` says EPSG:2154; ``polygon`` is a documented alias), optional
+  ``year``, ``matrix`` = ``environmental`` (default, R1..R8 from the published layers) or
+  ``societal`` (S1..S7 from the values given in ``indicators``);
+* outputs: ``risks`` (a list of ``{id, label, probability, gravity, criticity, inputs,
+  sources}`` with the French class names), ``svg`` (the grid, the SVG document itself as a
+  string) and ``details`` (commune or area, grid cells, rules version, parameters, notes).
+
+The processor returns ``(mime type, value)``: no ``outputs`` selection (or several outputs) ->
+``application/json`` ``{"risks": [...], "svg": "<?xml ...<svg ...", "details": {...}}``;
+``outputs: {"svg": {}}`` alone -> ``image/svg+xml``, the SVG document (with ``response=raw``
+the body *is* the SVG).  pygeoapi's ``to_json`` would rewrite ``<``/``>`` as ``&lt;``/``&gt;``;
+services/pygeoapi_ext.py replaces it in the processes API with a plain JSON dump.
 """
 from __future__ import annotations
 
-import base64
 import copy
 import logging
 import re
@@ -49,7 +50,9 @@ INSEE_RE = re.compile(r"^(\d{2}|2[AB])\d{3}$")
 MAX_AREA_KM2 = 2500.0  # the whole territory is about 2 000 km²
 MAX_VERTICES = 100_000
 YEARS = [2022, 2023, 2024]
-OUTPUT_IDS = ("matrix", "grid")
+OUTPUT_IDS = ("risks", "svg", "details")
+MATRICES = ("environmental", "societal")
+ALIASES = {"polygon": "geometry"}  # documented aliases of older names
 
 
 def _rules_for_metadata() -> dict:
@@ -75,11 +78,11 @@ PROCESS_METADATA = {
               "urbaine, inondation, retrait-gonflement des argiles, risques industriels et "
               "miniers, bruit, culture du risque inondation, pollution des sols, qualité de "
               "l'air) calculés à partir des couches publiées, et sept risques sociétaux calculés "
-              "à partir d'indicateurs saisis (societal_indicators). Chaque risque reçoit une "
-              "probabilité (Improbable à Très probable) et une gravité (Mineur à Catastrophique) "
+              "à partir d'indicateurs saisis (matrix=societal, indicators). Chaque risque reçoit "
+              "une probabilité (Improbable à Très probable) et une gravité (Mineur à Catastrophique) "
               "selon des seuils du fichier de règles (rules.yaml), puis une criticité (modéré, "
-              "critique, très critique) dans la grille. Sorties : la matrice en JSON (valeurs "
-              "des indicateurs et sources, réelles ou de démonstration) et la grille en SVG. "
+              "critique, très critique) dans la grille. Sorties : risks (classes, valeurs des "
+              "indicateurs et sources, réelles ou de démonstration) et svg (la grille). "
               "Les aléas inondation, argiles, bruit, air et la surchauffe sont des données de "
               "démonstration modélisées : résultats illustratifs, seuils non réglementaires.",
         "en": "Exploratory risk matrix of an Artois municipality (INSEE code) or area (GeoJSON "
@@ -87,11 +90,11 @@ PROCESS_METADATA = {
               "shrink-swell, industrial and mining risks, noise, flood-risk culture, soil "
               "contamination, air quality) computed from the published layers, and seven "
               "societal risks computed from indicator values given as input "
-              "(societal_indicators). Each risk gets a probability (Very unlikely to Very "
-              "likely) and a gravity (Minor to Catastrophic) from the thresholds of the rules "
+              "(matrix=societal, indicators). Each risk gets a probability (Very unlikely to "
+              "Very likely) and a gravity (Minor to Catastrophic) from the thresholds of the rules "
               "file (rules.yaml), then a criticity (moderate, critical, very critical) from the "
-              "grid. Outputs: the matrix as JSON (indicator values and their sources, real or "
-              "demonstration) and the grid as SVG. The flood, clay, noise, air and overheating "
+              "grid. Outputs: risks (classes, indicator values and their sources, real or "
+              "demonstration) and svg (the grid). The flood, clay, noise, air and overheating "
               "hazards are modelled demonstration data: illustrative results, non-regulatory "
               "thresholds.",
     },
@@ -103,15 +106,15 @@ PROCESS_METADATA = {
         "commune": {
             "title": {"fr": "Code INSEE de la commune", "en": "Municipality INSEE code"},
             "description": {
-                "fr": "Code INSEE d'une des 305 communes (exclusif de polygon).",
-                "en": "INSEE code of one of the 305 municipalities (exclusive with polygon).",
+                "fr": "Code INSEE d'une des 305 communes (exclusif de geometry).",
+                "en": "INSEE code of one of the 305 municipalities (exclusive with geometry).",
             },
             "schema": {"type": "string", "pattern": INSEE_RE.pattern},
             "minOccurs": 0,
             "maxOccurs": 1,
             "keywords": ["commune", "INSEE"],
         },
-        "polygon": {
+        "geometry": {
             "title": {"fr": "Zone (polygone GeoJSON)", "en": "Area (GeoJSON polygon)"},
             "description": {
                 "fr": "Géométrie GeoJSON Polygon ou MultiPolygon (ou Feature qui en porte une), "
@@ -125,16 +128,41 @@ PROCESS_METADATA = {
                        "required": ["type"]},
             "minOccurs": 0,
             "maxOccurs": 1,
-            "keywords": ["polygon", "GeoJSON"],
+            "keywords": ["geometry", "polygon", "GeoJSON"],
+        },
+        "polygon": {
+            "title": {"fr": "Alias de geometry", "en": "Alias of geometry"},
+            "description": {
+                "fr": "Ancien nom de l'entrée geometry (même contenu) ; préférer geometry.",
+                "en": "Former name of the geometry input (same content); use geometry.",
+            },
+            "schema": {"type": "object", "contentMediaType": "application/geo+json",
+                       "required": ["type"]},
+            "minOccurs": 0,
+            "maxOccurs": 1,
         },
         "crs": {
-            "title": {"fr": "Système de coordonnées du polygone", "en": "CRS of the polygon"},
+            "title": {"fr": "Système de coordonnées de geometry", "en": "CRS of geometry"},
             "description": {
                 "fr": "CRS84 (défaut) ou EPSG:2154 (Lambert-93).",
                 "en": "CRS84 (default) or EPSG:2154 (Lambert-93).",
             },
             "schema": {"type": "string", "enum": [CRS84, EPSG2154, "EPSG:2154", "OGC:CRS84"],
                        "default": CRS84},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "matrix": {
+            "title": {"fr": "Matrice", "en": "Matrix"},
+            "description": {
+                "fr": "environmental (défaut) : huit risques environnementaux R1..R8 calculés "
+                      "à partir des couches publiées ; societal : sept risques sociétaux S1..S7 "
+                      "calculés à partir des valeurs de l'entrée indicators.",
+                "en": "environmental (default): eight environmental risks R1..R8 computed from "
+                      "the published layers; societal: seven societal risks S1..S7 computed "
+                      "from the values of the indicators input.",
+            },
+            "schema": {"type": "string", "enum": list(MATRICES), "default": "environmental"},
             "minOccurs": 0,
             "maxOccurs": 1,
         },
@@ -148,14 +176,14 @@ PROCESS_METADATA = {
             "minOccurs": 0,
             "maxOccurs": 1,
         },
-        "societal_indicators": {
+        "indicators": {
             "title": {"fr": "Indicateurs sociétaux", "en": "Societal indicators"},
             "description": {
-                "fr": "Valeurs des indicateurs de la matrice sociétale (facultatif ; un risque "
-                      "sans ses valeurs est « non évalué »). Clés acceptées : "
-                      + ", ".join(_RULES["societal"]["inputs"]),
-                "en": "Indicator values of the societal matrix (optional; a risk without its "
-                      "values is 'not assessed'). Accepted keys: "
+                "fr": "Avec matrix=societal (obligatoire alors) : valeurs des indicateurs de la "
+                      "matrice sociétale (un risque sans ses valeurs est « non évalué »). Clés "
+                      "acceptées : " + ", ".join(_RULES["societal"]["inputs"]),
+                "en": "With matrix=societal (required then): indicator values of the societal "
+                      "matrix (a risk without its values is 'not assessed'). Accepted keys: "
                       + ", ".join(_RULES["societal"]["inputs"]),
             },
             "schema": core.societal_input_schema(_RULES) if _RULES.get("scales") else
@@ -165,42 +193,52 @@ PROCESS_METADATA = {
         },
     },
     "outputs": {
-        "matrix": {
-            "title": {"fr": "Matrice des risques (JSON)", "en": "Risk matrix (JSON)"},
+        "risks": {
+            "title": {"fr": "Risques", "en": "Risks"},
             "description": {
-                "fr": "Commune ou zone, risques environnementaux et sociétaux (probabilité, "
-                      "gravité, criticité, indicateurs, sources), grille.",
-                "en": "Municipality or area, environmental and societal risks (probability, "
-                      "gravity, criticity, indicators, sources), grid.",
+                "fr": "Liste des risques de la matrice demandée : id (R1.. ou S1..), label, "
+                      "probability (Improbable, Peu probable, Probable, Très probable), gravity "
+                      "(Mineur, Majeur, Critique, Catastrophique), criticity (modéré, critique, "
+                      "très critique ; null si non évalué), inputs (valeurs des indicateurs), "
+                      "sources (réelles ou de démonstration).",
+                "en": "The risks of the requested matrix: id (R1.. or S1..), label, probability "
+                      "(Improbable, Peu probable, Probable, Très probable), gravity (Mineur, "
+                      "Majeur, Critique, Catastrophique), criticity (modéré, critique, très "
+                      "critique; null when not assessed), inputs (indicator values), sources "
+                      "(real or demonstration).",
             },
-            "schema": {"type": "object", "contentMediaType": "application/json"},
+            "schema": {"type": "array", "items": {"type": "object"},
+                       "contentMediaType": "application/json"},
         },
-        "grid": {
+        "svg": {
             "title": {"fr": "Grille de criticité (SVG)", "en": "Criticity grid (SVG)"},
             "description": {
-                "fr": "Image SVG de la grille gravité × probabilité avec les codes des risques. "
-                      "Seule demandée, la réponse est le document SVG ; avec la matrice, dans "
-                      "la réponse JSON, c'est une URI data:image/svg+xml;base64 (pygeoapi "
-                      "échappe les chevrons dans le JSON).",
-                "en": "SVG picture of the gravity × probability grid with the risk codes. "
-                      "Requested alone, the response is the SVG document; with the matrix, in "
-                      "the JSON response, it is a data:image/svg+xml;base64 URI (pygeoapi "
-                      "escapes angle brackets in JSON).",
+                "fr": "Le document SVG de la grille gravité × probabilité avec les codes des "
+                      "risques (une chaîne dans la réponse JSON ; seule demandée, la réponse est "
+                      "le document image/svg+xml).",
+                "en": "The SVG document of the gravity × probability grid with the risk codes "
+                      "(a string in the JSON response; requested alone, the response is the "
+                      "image/svg+xml document).",
             },
             "schema": {"type": "string", "contentMediaType": "image/svg+xml"},
+        },
+        "details": {
+            "title": {"fr": "Détails", "en": "Details"},
+            "description": {
+                "fr": "Matrice calculée, commune ou zone, cases de la grille, version des "
+                      "règles, paramètres, notes.",
+                "en": "Matrix computed, municipality or area, grid cells, rules version, "
+                      "parameters, notes.",
+            },
+            "schema": {"type": "object", "contentMediaType": "application/json"},
         },
     },
     "example": {
         "inputs": {
             "commune": "62119",
-            "societal_indicators": {
-                "part_75_ans_plus_pct": 9.1,
-                "taux_pauvrete_pct": 24.0,
-                "apl_medecins_generalistes": 3.1,
-                "part_menages_sans_voiture_pct": 21.0,
-            },
+            "matrix": "environmental",
         },
-        "outputs": {"matrix": {}, "grid": {}},
+        "outputs": {"risks": {}, "svg": {}},
         "response": "document",
     },
 }
@@ -250,11 +288,6 @@ def _source(cid: str, catalog: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def svg_data_uri(text: str) -> str:
-    """The SVG as a ``data:image/svg+xml;base64,`` URI (no ``<``/``>``: see module docstring)."""
-    return "data:image/svg+xml;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
 def _wanted_outputs(outputs: Any) -> set[str]:
     if not outputs:
         return set(OUTPUT_IDS)
@@ -264,9 +297,10 @@ def _wanted_outputs(outputs: Any) -> set[str]:
                                    "outputs must be an object {id: {...}}")
     unknown = sorted(set(ids) - set(OUTPUT_IDS))
     if unknown:
+        known = ", ".join(OUTPUT_IDS)
         raise RiskMatrixInputError(
-            f"sortie(s) inconnue(s) : {', '.join(unknown)} (matrix, grid)",
-            f"unknown output(s): {', '.join(unknown)} (matrix, grid)")
+            f"sortie(s) inconnue(s) : {', '.join(unknown)} ({known})",
+            f"unknown output(s): {', '.join(unknown)} ({known})")
     if isinstance(outputs, dict):
         for oid, spec in outputs.items():
             mode = (spec or {}).get("transmissionMode", "value") if isinstance(spec, dict) else "value"
@@ -277,32 +311,46 @@ def _wanted_outputs(outputs: Any) -> set[str]:
     return set(ids)
 
 
+def _canonical(data: dict[str, Any]) -> dict[str, Any]:
+    """The inputs with the documented aliases replaced by their primary names."""
+    out = dict(data)
+    for alias, name in ALIASES.items():
+        if alias in out:
+            if out.get(name) is not None:
+                raise RiskMatrixInputError(f"{alias} est un alias de {name} : n'en donner qu'un",
+                                           f"{alias} is an alias of {name}: give only one")
+            value = out.pop(alias)
+            if value is not None:
+                out[name] = value
+    return out
+
+
 def _geometry(data: dict[str, Any]):
     """The requested polygon in EPSG:2154 (validated)."""
-    raw = data["polygon"]
+    raw = data["geometry"]
     if not isinstance(raw, dict):
-        raise RiskMatrixInputError("polygon doit être un objet GeoJSON",
-                                   "polygon must be a GeoJSON object")
+        raise RiskMatrixInputError("geometry doit être un objet GeoJSON",
+                                   "geometry must be a GeoJSON object")
     if raw.get("type") == "Feature":
         raw = raw.get("geometry") or {}
     if raw.get("type") not in ("Polygon", "MultiPolygon"):
         raise RiskMatrixInputError(
-            "polygon doit être une géométrie GeoJSON Polygon ou MultiPolygon",
-            "polygon must be a GeoJSON Polygon or MultiPolygon geometry")
+            "geometry doit être une géométrie GeoJSON Polygon ou MultiPolygon",
+            "geometry must be a GeoJSON Polygon or MultiPolygon geometry")
     try:
         geom = shapely.geometry.shape(raw)
     except Exception as err:  # noqa: BLE001 - shapely raises several types on bad input
-        raise RiskMatrixInputError(f"polygon GeoJSON illisible : {err}",
-                                   f"unreadable GeoJSON polygon: {err}") from None
+        raise RiskMatrixInputError(f"geometry GeoJSON illisible : {err}",
+                                   f"unreadable GeoJSON geometry: {err}") from None
     if geom.is_empty:
-        raise RiskMatrixInputError("polygon est vide", "polygon is empty")
+        raise RiskMatrixInputError("geometry est vide", "geometry is empty")
     if shapely.get_num_coordinates(geom) > MAX_VERTICES:
-        raise RiskMatrixInputError(f"polygon a plus de {MAX_VERTICES} sommets",
-                                   f"polygon has more than {MAX_VERTICES} vertices")
+        raise RiskMatrixInputError(f"geometry a plus de {MAX_VERTICES} sommets",
+                                   f"geometry has more than {MAX_VERTICES} vertices")
     coords = shapely.get_coordinates(geom)
     if not np.isfinite(coords).all():
-        raise RiskMatrixInputError("coordonnées non finies dans polygon",
-                                   "non-finite coordinates in polygon")
+        raise RiskMatrixInputError("coordonnées non finies dans geometry",
+                                   "non-finite coordinates in geometry")
     crs = CRS_ALIASES.get(str(data.get("crs") or CRS84))
     if crs is None:
         raise RiskMatrixInputError("crs doit être CRS84 ou EPSG:2154",
@@ -318,10 +366,10 @@ def _geometry(data: dict[str, Any]):
     if not geom.is_valid:
         geom = indicators._polygonal(shapely.make_valid(geom))
     if geom.is_empty or geom.area <= 0:
-        raise RiskMatrixInputError("polygon n'a pas de surface", "polygon has no area")
+        raise RiskMatrixInputError("geometry n'a pas de surface", "geometry has no area")
     if geom.area / 1e6 > MAX_AREA_KM2:
-        raise RiskMatrixInputError(f"polygon dépasse {MAX_AREA_KM2:.0f} km²",
-                                   f"polygon exceeds {MAX_AREA_KM2:.0f} km²")
+        raise RiskMatrixInputError(f"geometry dépasse {MAX_AREA_KM2:.0f} km²",
+                                   f"geometry exceeds {MAX_AREA_KM2:.0f} km²")
     return geom
 
 
@@ -336,42 +384,86 @@ def _year(data: dict[str, Any], files: dict[str, str]) -> int:
     return int(year)
 
 
-def check_inputs(data: Any) -> bool:
-    """Checks that need no data (cheap; run before a job is created). True for a commune."""
+def check_inputs(data: Any) -> dict[str, Any]:
+    """Checks that need no data (cheap; run before a job is created).
+
+    Returns the inputs with aliases resolved and ``matrix`` set (raises RiskMatrixInputError)."""
     if not isinstance(data, dict):
         raise RiskMatrixInputError("les entrées doivent être un objet", "inputs must be an object")
     unknown = sorted(set(data) - set(PROCESS_METADATA["inputs"]))
     if unknown:
         raise RiskMatrixInputError(f"entrée(s) inconnue(s) : {', '.join(unknown)}",
                                    f"unknown input(s): {', '.join(unknown)}")
+    data = _canonical(data)
     has_commune = data.get("commune") not in (None, "")
-    has_polygon = data.get("polygon") is not None
-    if has_commune == has_polygon:
-        raise RiskMatrixInputError("indiquer soit commune (code INSEE), soit polygon",
-                                   "give either commune (INSEE code) or polygon")
+    has_geometry = data.get("geometry") is not None
+    if has_commune == has_geometry:
+        raise RiskMatrixInputError("indiquer soit commune (code INSEE), soit geometry",
+                                   "give either commune (INSEE code) or geometry")
     if has_commune:
         insee = data["commune"]
         if not isinstance(insee, str) or not INSEE_RE.match(insee.strip()):
             raise RiskMatrixInputError(f"code INSEE invalide : {insee!r}",
                                        f"invalid INSEE code: {insee!r}")
     else:
+        data.pop("commune", None)
         _geometry(data)
     if data.get("year") is not None and data["year"] not in YEARS:
         raise RiskMatrixInputError(f"year doit être l'un de {YEARS}", f"year must be one of {YEARS}")
-    try:
-        core.societal_indicators(data.get("societal_indicators"), None, core.load_rules())
-    except core.InvalidInput as err:
-        raise RiskMatrixInputError(err.fr, err.en) from None
-    return has_commune
+    kind = data.get("matrix")
+    if kind is None:
+        kind = "environmental"
+    if kind not in MATRICES:
+        raise RiskMatrixInputError(f"matrix doit être environmental ou societal : {kind!r}",
+                                   f"matrix must be environmental or societal: {kind!r}")
+    data["matrix"] = kind
+    if kind == "societal":
+        if data.get("indicators") is None:
+            raise RiskMatrixInputError(
+                "matrix=societal demande l'entrée indicators (valeurs des indicateurs sociétaux)",
+                "matrix=societal needs the indicators input (the societal indicator values)")
+        try:
+            core.societal_indicators(data["indicators"], None, core.load_rules())
+        except core.InvalidInput as err:
+            raise RiskMatrixInputError(err.fr, err.en) from None
+    elif data.get("indicators") is not None:
+        raise RiskMatrixInputError(
+            "indicators ne s'utilise qu'avec matrix=societal",
+            "indicators only applies to matrix=societal")
+    return data
+
+
+def _notes(has_commune: bool) -> list[str]:
+    notes = ["Population répartie uniformément dans chaque commune (seule la population "
+             "municipale est publiée). / Population spread evenly over each municipality "
+             "(only the municipal population is published)."]
+    notes.append("R7 : aucune couche de captages d'eau potable n'est publiée ; seule la pollution "
+                 "des sols est évaluée. / R7: no drinking-water catchment layer is published; "
+                 "only soil pollution is assessed.")
+    return notes
+
+
+def commune_subject(insee: str, props: dict[str, Any], area) -> dict[str, Any]:
+    return {
+        "insee": insee,
+        "nom": props.get("nom"),
+        "epci_siren": props.get("epci_siren"),
+        "epci_nom": props.get("epci_nom"),
+        "population_municipale": int(props.get("population_municipale") or 0),
+        "surface_km2": round(area.area / 1e6, 3),
+    }
 
 
 def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
-    """The ``matrix`` output for the process inputs ``data`` (raises RiskMatrixInputError)."""
+    """The whole matrix (core.build_matrix) for the process inputs ``data``, with the requested
+    ``matrix`` kind under ``"kind"`` (raises RiskMatrixInputError)."""
     from services import layers as store
     from services.settings import get_settings
 
     settings = settings or get_settings()
-    has_commune = check_inputs(data)
+    data = check_inputs(data)
+    kind = data["matrix"]
+    has_commune = "commune" in data
     rules = core.load_rules()
     params = rules["parameters"]
     catalog = _catalog(str(settings.collections_dir))
@@ -388,37 +480,31 @@ def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
     else:
         area = _geometry(data)
 
-    surchauffe = store.entry("surchauffe", settings)
-    files = surchauffe.get("files") or {"": surchauffe["data"]}
-    year = _year(data, files) if files.keys() != {""} else None
-    raster_path = files[str(year)] if year is not None else surchauffe["data"]
-
     margin = max(float(params["mining_buffer_m"]), float(params["pollution_buffer_m"])) + 10.0
     minx, miny, maxx, maxy = area.bounds
     bbox = (minx - margin, miny - margin, maxx + margin, maxy + margin)
-    layers = {cid: store.read_collection(cid, bbox=bbox, settings=settings)
-              for cid in indicators.VECTOR_LAYERS}
+    wanted = indicators.VECTOR_LAYERS if kind == "environmental" else ["communes"]
+    layers = {cid: store.read_collection(cid, bbox=bbox, settings=settings) for cid in wanted}
     try:
         parts = indicators.commune_parts(area, layers["communes"], insee=insee)
     except indicators.AreaOutsideTerritory:
         raise RiskMatrixInputError("la zone ne recoupe aucune commune du territoire",
                                    "the area does not meet any municipality of the territory") \
             from None
-    values = indicators.environmental_indicators(parts, layers, raster_path, year, params)
+    values: dict[str, Any] = {}
+    year = None
+    if kind == "environmental":
+        surchauffe = store.entry("surchauffe", settings)
+        files = surchauffe.get("files") or {"": surchauffe["data"]}
+        year = _year(data, files) if files.keys() != {""} else None
+        raster_path = files[str(year)] if year is not None else surchauffe["data"]
+        values = indicators.environmental_indicators(parts, layers, raster_path, year, params)
     sources = {rid: [_source(c, catalog) for c in cids]
                for rid, cids in indicators.RISK_COLLECTIONS.items()}
     pop = indicators.population(parts)
 
     if insee is not None:
-        props = feature["properties"]
-        subject = {
-            "insee": insee,
-            "nom": props.get("nom"),
-            "epci_siren": props.get("epci_siren"),
-            "epci_nom": props.get("epci_nom"),
-            "population_municipale": int(props.get("population_municipale") or 0),
-            "surface_km2": round(area.area / 1e6, 3),
-        }
+        subject = commune_subject(insee, feature["properties"], area)
         key = "commune"
     else:
         inside = indicators.covered(parts)
@@ -437,18 +523,103 @@ def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
         if inside.area < 0.999 * area.area:
             notes.append("Une partie de la zone est hors du territoire : elle est ignorée. / "
                          "Part of the area lies outside the territory: it is ignored.")
-    notes.append("Population répartie uniformément dans chaque commune (seule la population "
-                 "municipale est publiée). / Population spread evenly over each municipality "
-                 "(only the municipal population is published).")
-    notes.append("R7 : aucune couche de captages d'eau potable n'est publiée ; seule la pollution "
-                 "des sols est évaluée. / R7: no drinking-water catchment layer is published; "
-                 "only soil pollution is assessed.")
+    notes.extend(_notes(has_commune))
     try:
-        return core.build_matrix(subject, values, sources, data.get("societal_indicators"), pop,
-                                 [_source("communes", catalog)], rules, subject_key=key,
-                                 notes=notes)
+        matrix = core.build_matrix(subject, values, sources, data.get("indicators"), pop,
+                                   [_source("communes", catalog)], rules, subject_key=key,
+                                   notes=notes)
     except core.InvalidInput as err:
         raise RiskMatrixInputError(err.fr, err.en) from None
+    matrix["kind"] = kind
+    matrix["year"] = year
+    return matrix
+
+
+# --------------------------------------------------------------------------------------------
+# outputs
+# --------------------------------------------------------------------------------------------
+def risk_of(entry: dict[str, Any]) -> dict[str, Any]:
+    """One entry of the ``risks`` output (the interface names) from a core matrix entry."""
+    return {
+        "id": entry["id"],
+        "label": entry["label_fr"],
+        "probability": entry["probability"],
+        "gravity": entry["gravity"],
+        "criticity": entry["criticity"],
+        "inputs": dict(entry["indicators"]),
+        "sources": [dict(s) for s in entry["sources"]],
+        "label_en": entry["label_en"],
+        "probability_en": entry["probability_en"],
+        "gravity_en": entry["gravity_en"],
+        "criticity_en": entry["criticity_en"],
+        "assessed": entry["assessed"],
+        "basis": entry["basis"],
+    }
+
+
+def outputs_of(matrix: dict[str, Any], wanted: set[str] | None = None,
+               rules: dict | None = None) -> dict[str, Any]:
+    """``risks``/``svg``/``details`` of a matrix computed by :func:`compute` (or
+    core.build_matrix plus ``kind``)."""
+    wanted = set(OUTPUT_IDS) if wanted is None else wanted
+    rules = rules or core.load_rules()
+    kind = matrix.get("kind", "environmental")
+    entries = matrix[kind]
+    grid = core.grid(rules, entries)
+    subject_key = "commune" if "commune" in matrix else "area"
+    view = {subject_key: matrix[subject_key], "environmental": [], "societal": [],
+            "grid": grid, "rules_version": matrix.get("rules_version")}
+    view[kind] = entries
+    out: dict[str, Any] = {}
+    if "risks" in wanted:
+        out["risks"] = [risk_of(e) for e in entries]
+    if "svg" in wanted:
+        out["svg"] = svg.render(view)
+    if "details" in wanted:
+        out["details"] = {
+            "matrix": kind,
+            subject_key: matrix[subject_key],
+            "year": matrix.get("year"),
+            "grid": grid,
+            "rules_version": matrix.get("rules_version"),
+            "parameters": matrix.get("parameters"),
+            "notes": matrix.get("notes", []),
+        }
+    return out
+
+
+def all_communes(settings=None, year: int | None = None) -> dict[str, dict[str, Any]]:
+    """The environmental ``risks`` of every commune of the territory, computed in process with
+    the layers read once (batch use and the 305-commune check). INSEE code -> outputs
+    (``risks`` and ``details``)."""
+    from services import layers as store
+    from services.settings import get_settings
+
+    settings = settings or get_settings()
+    rules = core.load_rules()
+    params = rules["parameters"]
+    catalog = _catalog(str(settings.collections_dir))
+    layers = {cid: store.read_collection(cid, settings=settings)
+              for cid in indicators.VECTOR_LAYERS}
+    surchauffe = store.entry("surchauffe", settings)
+    files = surchauffe.get("files") or {"": surchauffe["data"]}
+    year = _year({"year": year}, files) if files.keys() != {""} else None
+    raster_path = files[str(year)] if year is not None else surchauffe["data"]
+    sources = {rid: [_source(c, catalog) for c in cids]
+               for rid, cids in indicators.RISK_COLLECTIONS.items()}
+    pop_sources = [_source("communes", catalog)]
+    communes = layers["communes"]
+    out = {}
+    for insee, geom, row in zip(communes["insee"], communes.geometry,
+                                communes.to_dict("records")):
+        parts = indicators.commune_parts(None, communes, insee=str(insee))
+        values = indicators.environmental_indicators(parts, layers, raster_path, year, params)
+        matrix = core.build_matrix(commune_subject(str(insee), row, geom), values, sources, None,
+                                   indicators.population(parts), pop_sources, rules,
+                                   notes=_notes(True))
+        matrix["kind"], matrix["year"] = "environmental", year
+        out[str(insee)] = outputs_of(matrix, {"risks", "details"}, rules)
+    return out
 
 
 class RiskMatrixProcessor(BaseProcessor):
@@ -471,12 +642,10 @@ class RiskMatrixProcessor(BaseProcessor):
         except FileNotFoundError as err:
             LOGGER.error("risk-matrix: store not built: %s", err)
             raise ProcessorExecuteError("store not built", user_msg="store not built") from None
-        if wanted == {"matrix"}:
-            return "application/json", matrix
-        picture = svg.render(matrix)
-        if wanted == {"grid"}:
-            return "image/svg+xml", picture
-        return "application/json", {"matrix": matrix, "grid": svg_data_uri(picture)}
+        result = outputs_of(matrix, wanted)
+        if wanted == {"svg"}:
+            return "image/svg+xml", result["svg"]
+        return "application/json", result
 
     def __repr__(self) -> str:
         return f"<RiskMatrixProcessor> {self.name}"

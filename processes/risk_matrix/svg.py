@@ -87,7 +87,8 @@ def render(matrix: Mapping[str, Any]) -> str:
     grid_h = CELL_H * len(gravities)
     legend_y = GRID_Y + grid_h + 70
     n_lines = len(env) + len(soc)
-    height = int(legend_y + 32 + 19 * n_lines + 2 * 30 + 40)
+    n_sections = int(bool(env)) + int(bool(soc))
+    height = int(legend_y + 32 + 19 * n_lines + n_sections * 30 + 40)
 
     parts: list[str] = []
     title = _title(matrix)
@@ -153,6 +154,8 @@ def render(matrix: Mapping[str, Any]) -> str:
     y += 32
     for heading, entries, style in (("Risques environnementaux", env, "normal"),
                                     ("Risques sociétaux (valeurs saisies)", soc, "italic")):
+        if not entries:
+            continue
         parts.append(_t(30, y, heading, size=13, weight="bold"))
         for e in entries:
             y += 19

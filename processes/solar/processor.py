@@ -36,7 +36,7 @@ _EXAMPLE_ROOF = {
     "type": "FeatureCollection",
     "features": [{
         "type": "Feature", "id": "maison-exemple",
-        "properties": {"type_toit": "deux pans", "orientation_faitage_deg": 90},
+        "properties": {"type_toit": "deux pans", "tilt": 40, "azimuth": 180},
         "geometry": {"type": "Polygon", "coordinates": [[
             [2.64050, 50.52960], [2.64064, 50.52960], [2.64064, 50.52969],
             [2.64050, 50.52969], [2.64050, 50.52960]]]},
@@ -105,13 +105,17 @@ PROCESS_METADATA = {
             "title": {"fr": "Toitures (GeoJSON)", "en": "Roofs (GeoJSON)"},
             "description": {
                 "fr": "Polygones d'emprise des toitures en CRS84 (FeatureCollection, Feature, "
-                      "Polygon ou MultiPolygon). Propriétés facultatives : id, type_toit (plat, "
-                      "deux pans, quatre pans, shed ; plat par défaut), orientation_faitage_deg, "
-                      "inclinaison_deg, azimut_deg.",
+                      "Polygon ou MultiPolygon ; au plus 10 000). Propriétés facultatives : id, "
+                      "tilt (inclinaison en degrés, 0 = horizontal), azimuth (degrés depuis le "
+                      "nord, 180 = sud), type_toit (ou roof_type : plat, deux pans, quatre pans, "
+                      "shed ; plat par défaut), orientation_faitage_deg. Alias acceptés : "
+                      "tilt_deg/inclinaison_deg, azimuth_deg/azimut_deg.",
                 "en": "Roof footprint polygons in CRS84 (FeatureCollection, Feature, Polygon or "
-                      "MultiPolygon). Optional properties: id, type_toit (plat, deux pans, quatre "
-                      "pans, shed; plat by default), orientation_faitage_deg, inclinaison_deg, "
-                      "azimut_deg."},
+                      "MultiPolygon; 10,000 at most). Optional properties: id, tilt (degrees, "
+                      "0 = horizontal), azimuth (degrees from north, 180 = south), type_toit (or "
+                      "roof_type: plat, deux pans, quatre pans, shed; plat by default), "
+                      "orientation_faitage_deg. Accepted aliases: tilt_deg/inclinaison_deg, "
+                      "azimuth_deg/azimut_deg."},
             # inline on purpose: the server validates inputs against these schemas and must
             # not fetch geojson.org's; the geometry itself is checked by the process
             "schema": {"type": "object", "required": ["type"],
@@ -160,15 +164,17 @@ PROCESS_METADATA = {
             "title": {"fr": "Potentiel solaire par toiture", "en": "Solar potential per roof"},
             "description": {
                 "fr": "FeatureCollection GeoJSON (CRS84), une entité par toiture : "
-                      "surface_emprise_m2, surface_utile_m2, inclinaison_deg, azimut_deg, "
-                      "irradiation_kwh_m2_an, puissance_kwc, productible_kwh_kwc_an, "
-                      "production_kwh_an, classe (1 à 5) et libellés ; totaux et paramètres du "
-                      "modèle en membres de la collection.",
-                "en": "GeoJSON FeatureCollection (CRS84), one feature per roof: "
-                      "surface_emprise_m2, surface_utile_m2, inclinaison_deg, azimut_deg, "
-                      "irradiation_kwh_m2_an, puissance_kwc, productible_kwh_kwc_an, "
-                      "production_kwh_an, classe (1 to 5) and labels; totals and model "
-                      "parameters as members of the collection."},
+                      "usable_area_m2 (surface utile), tilt_deg, azimuth_deg (180 = sud), "
+                      "irradiation_kwh_m2_yr, peak_power_kwc, production_kwh_yr, class (1 à 5), "
+                      "et aussi class_label_fr/en, roof_type, footprint_area_m2, usable_ratio, "
+                      "specific_yield_kwh_kwc_yr ; totals et parameters (modèle) en membres de "
+                      "la collection.",
+                "en": "GeoJSON FeatureCollection (CRS84), one feature per roof: usable_area_m2, "
+                      "tilt_deg, azimuth_deg (180 = south), irradiation_kwh_m2_yr, "
+                      "peak_power_kwc, production_kwh_yr, class (1 to 5), and also "
+                      "class_label_fr/en, roof_type, footprint_area_m2, usable_ratio, "
+                      "specific_yield_kwh_kwc_yr; totals and parameters (model) as members of "
+                      "the collection."},
             "schema": {"type": "object", "contentMediaType": "application/geo+json"},
         },
     },
@@ -228,6 +234,10 @@ def _number(name: str, value: Any, low: float, high: float) -> float | None:
 
 def _max_roofs(params) -> int:
     return int(params.get("max_roofs", 2000))
+
+
+def _max_geojson_roofs(params) -> int:
+    return int(params.get("max_geojson_roofs", 10000))
 
 
 def _roofs_from_batiments(ids: Any, params) -> list[dict]:
@@ -316,6 +326,19 @@ def _building_roofs(gdf) -> list[dict]:
     return roofs
 
 
+#: names of the tilt and azimuth (degrees) in the properties of a request's roof, first wins:
+#: the interface names, then the older ones kept as aliases
+ROOF_TILT_NAMES = ("tilt", "tilt_deg", "inclinaison_deg")
+ROOF_AZIMUTH_NAMES = ("azimuth", "azimuth_deg", "azimut_deg")
+
+
+def _first(props: dict, names) -> Any:
+    for name in names:
+        if props.get(name) is not None:
+            return props[name]
+    return None
+
+
 def _roofs_from_geojson(value: Any, params) -> list[dict]:
     import shapely
     from shapely.geometry import shape
@@ -343,7 +366,7 @@ def _roofs_from_geojson(value: Any, params) -> list[dict]:
             "GeoJSON")
     if not isinstance(feats, list) or not feats:
         raise SolarProcessError("roofs has no feature", "roofs ne contient aucune entité")
-    cap = _max_roofs(params)
+    cap = _max_geojson_roofs(params)
     if len(feats) > cap:
         raise SolarProcessError(f"too many roofs: {len(feats)} (at most {cap})",
                                 f"trop de toitures : {len(feats)} (au plus {cap})")
@@ -374,16 +397,17 @@ def _roofs_from_geojson(value: Any, params) -> list[dict]:
         if not isinstance(props, dict):
             props = {}
         rid = feat.get("id", props.get("id"))
-        tilt = props.get("inclinaison_deg", props.get("tilt"))
-        azimuth = props.get("azimut_deg", props.get("azimuth"))
+        tilt = _first(props, ROOF_TILT_NAMES)
+        azimuth = _first(props, ROOF_AZIMUTH_NAMES)
+        roof_type = _first(props, ("roof_type", "type_toit"))
         roofs.append({
             "id": str(rid) if rid is not None else f"toit-{i + 1}",
-            "type_toit": props.get("type_toit"),
+            "type_toit": roof_type,
             "orientation": _number(f"{where}.orientation_faitage_deg",
                                    props.get("orientation_faitage_deg"), 0, 360),
-            "tilt": _number(f"{where}.inclinaison_deg", tilt, 0, 70),
-            "azimuth": _number(f"{where}.azimut_deg", azimuth, 0, 360),
-            "attributes": {"origine": "requete", "type_toit": props.get("type_toit")},
+            "tilt": _number(f"{where}.tilt", tilt, 0, 70),
+            "azimuth": _number(f"{where}.azimuth", azimuth, 0, 360),
+            "attributes": {"origine": "requete", "type_toit": roof_type},
         })
         geoms.append(geom)
     import geopandas as gpd
@@ -507,9 +531,9 @@ def _compute(roofs, tilt, azimuth, dsm, params, gpd, shading) -> dict[str, Any]:
     out_meta = _metadata(params, climate, classes, dsm)
     if not roofs:
         return {"type": "FeatureCollection", "features": [], "numberReturned": 0,
-                "totaux": {"toitures": 0, "surface_utile_m2": 0.0, "puissance_kwc": 0.0,
-                           "production_kwh_an": 0.0},
-                "parametres": out_meta}
+                "totals": {"roofs": 0, "usable_area_m2": 0.0, "peak_power_kwc": 0.0,
+                           "production_kwh_yr": 0.0},
+                "parameters": out_meta}
     geoms = gpd.GeoSeries([r["geometry"] for r in roofs], crs=STORAGE_EPSG)
     planes = []
     for roof, geom in zip(roofs, geoms):
@@ -544,6 +568,9 @@ def _compute(roofs, tilt, azimuth, dsm, params, gpd, shading) -> dict[str, Any]:
     res = core.evaluate_planes(site, tilts, azs, horizon, params)
 
     wgs = geoms.to_crs("OGC:CRS84")
+    import shapely
+
+    geojson = shapely.to_geojson(shapely.set_precision(np.asarray(wgs.values), 1e-7))
     features = []
     tot_area = tot_kwc = tot_kwh = 0.0
     for i, (roof, plane) in enumerate(zip(roofs, planes)):
@@ -555,45 +582,45 @@ def _compute(roofs, tilt, azimuth, dsm, params, gpd, shading) -> dict[str, Any]:
         cls = core.classify(irr, classes)
         props = {k: v for k, v in roof["attributes"].items() if v is not None}
         props.update({
-            "type_toit": plane["type_toit"],
-            "surface_emprise_m2": round(float(geoms.iloc[i].area), 1),
-            "ratio_utile": round(plane["usable_ratio"], 3),
-            "surface_utile_m2": round(usable, 1),
-            "inclinaison_deg": round(plane["tilt_deg"], 1),
-            "azimut_deg": round(plane["azimuth_deg"], 1),
-            "irradiation_kwh_m2_an": round(irr, 1),
-            "puissance_kwc": round(kwc, 2),
-            "productible_kwh_kwc_an": round(spec, 1),
-            "production_kwh_an": round(kwh, 0),
-            "classe": int(cls["classe"]),
-            "classe_code": cls["code"],
-            "classe_libelle_fr": cls["fr"],
-            "classe_libelle_en": cls["en"],
-            "classe_couleur": cls.get("color"),
+            "usable_area_m2": round(usable, 1),
+            "tilt_deg": round(plane["tilt_deg"], 1),
+            "azimuth_deg": round(plane["azimuth_deg"], 1),
+            "irradiation_kwh_m2_yr": round(irr, 1),
+            "peak_power_kwc": round(kwc, 2),
+            "production_kwh_yr": round(kwh, 0),
+            "class": int(cls["classe"]),
+            "class_code": cls["code"],
+            "class_label_fr": cls["fr"],
+            "class_label_en": cls["en"],
+            "class_colour": cls.get("color"),
+            "roof_type": plane["type_toit"],
+            "footprint_area_m2": round(float(geoms.iloc[i].area), 1),
+            "usable_ratio": round(plane["usable_ratio"], 3),
+            "specific_yield_kwh_kwc_yr": round(spec, 1),
         })
         if dsm is not None:
             unshaded = float(res["irradiation_unshaded_kwh_m2"][i])
-            props["ombrage_calcule"] = bool(covered[i])
-            props["irradiation_sans_ombrage_kwh_m2_an"] = round(unshaded, 1)
-            props["perte_ombrage_pct"] = round(100.0 * (1.0 - irr / unshaded), 1) \
+            props["shading_computed"] = bool(covered[i])
+            props["irradiation_unshaded_kwh_m2_yr"] = round(unshaded, 1)
+            props["shading_loss_pct"] = round(100.0 * (1.0 - irr / unshaded), 1) \
                 if covered[i] and unshaded > 0 else None
             props["horizon_max_deg"] = round(float(np.nanmax(horizon[i])), 1) \
                 if covered[i] else None
-            props["facteur_vue_ciel"] = round(float(res["sky_view_factor"][i]), 3)
+            props["sky_view_factor"] = round(float(res["sky_view_factor"][i]), 3)
         tot_area += usable
         tot_kwc += kwc
         tot_kwh += kwh
         features.append({"type": "Feature", "id": roof["id"],
-                         "geometry": json.loads(_to_geojson(wgs.iloc[i])),
+                         "geometry": json.loads(geojson[i]),
                          "properties": props})
     out_meta["site"] = {"latitude": round(lat, 4), "longitude": round(lon, 4)}
     return {
         "type": "FeatureCollection",
         "features": features,
         "numberReturned": len(features),
-        "totaux": {"toitures": len(features), "surface_utile_m2": round(tot_area, 1),
-                   "puissance_kwc": round(tot_kwc, 2), "production_kwh_an": round(tot_kwh, 0)},
-        "parametres": out_meta,
+        "totals": {"roofs": len(features), "usable_area_m2": round(tot_area, 1),
+                   "peak_power_kwc": round(tot_kwc, 2), "production_kwh_yr": round(tot_kwh, 0)},
+        "parameters": out_meta,
     }
 
 
