@@ -25,6 +25,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio
 import rasterio.features
 import rasterio.windows
@@ -103,6 +104,17 @@ def commune_parts(area: BaseGeometry, communes: gpd.GeoDataFrame,
     return parts
 
 
+def commune_parts_by_insee(communes: gpd.GeoDataFrame) -> dict[str, list[Part]]:
+    """``commune_parts(None, communes, insee=i)`` for every commune ``i`` at once (a batch)."""
+    out = {}
+    for row in communes.itertuples(index=False):
+        geom = row.geometry
+        out.setdefault(str(row.insee), []).append(
+            Part(str(row.insee), str(row.nom), float(row.population_municipale or 0),
+                 float(geom.area), geom))
+    return out
+
+
 def covered(parts: Sequence[Part]) -> BaseGeometry:
     """The part of the requested area that lies in the territory."""
     return shapely.union_all([p.geometry for p in parts])
@@ -134,7 +146,7 @@ def share_pct(parts: Sequence[Part], zone: BaseGeometry | None) -> float:
     return float(100.0 * shapely.intersection(zone, area).area / area.area)
 
 
-def _union(gdf: gpd.GeoDataFrame | None, mask=None) -> BaseGeometry:
+def _union(gdf: "gpd.GeoDataFrame | Layer | None", mask=None) -> BaseGeometry:
     if gdf is None or len(gdf) == 0:
         return shapely.Polygon()
     geoms = gdf.geometry if mask is None else gdf.geometry[mask]
@@ -142,11 +154,92 @@ def _union(gdf: gpd.GeoDataFrame | None, mask=None) -> BaseGeometry:
     return shapely.union_all(geoms) if geoms else shapely.Polygon()
 
 
-def _within_area(gdf: gpd.GeoDataFrame | None, area: BaseGeometry) -> gpd.GeoDataFrame:
-    """Rows of ``gdf`` whose geometry meets ``area`` (an empty frame if none)."""
-    if gdf is None or len(gdf) == 0:
-        return gpd.GeoDataFrame(geometry=[], crs=2154)
-    return gdf[gdf.intersects(area)]
+class Layer:
+    """A vector layer as plain arrays with a spatial index (built once, queried per area).
+
+    Behaves like the small part of a GeoDataFrame the indicators use: ``len``, ``in``,
+    ``layer[column]`` (a numpy array), ``.get``, ``.geometry`` (a numpy array of geometries).
+    Selecting rows keeps the original order, so unions and counts are those of the frame.
+    """
+
+    def __init__(self, geometry: np.ndarray, columns: Mapping[str, np.ndarray],
+                 flags: Mapping[str, np.ndarray] | None = None, tree: Any = None,
+                 buffers: dict | None = None, index: np.ndarray | None = None):
+        self.geometry = geometry
+        self.columns = dict(columns)
+        self._flags = None if flags is None else dict(flags)
+        self._tree = tree
+        self._buffers = {} if buffers is None else buffers  # shared with subsets, by distance
+        self._index = index  # rows of the root layer (for the shared buffer cache)
+
+    @classmethod
+    def of(cls, gdf: "gpd.GeoDataFrame | Layer | None") -> "Layer":
+        if isinstance(gdf, Layer):
+            return gdf
+        if gdf is None or len(gdf) == 0:
+            return cls(np.array([], dtype=object), {})
+        name = gdf.geometry.name
+        cols = {c: gdf[c].to_numpy() for c in gdf.columns if c != name}
+        return cls(np.asarray(gdf.geometry.array, dtype=object), cols, flags=friche_flags(gdf))
+
+    def __len__(self) -> int:
+        return len(self.geometry)
+
+    def __contains__(self, column: str) -> bool:
+        return column in self.columns
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        return self.columns[column]
+
+    def get(self, column: str, default: Any = None) -> Any:
+        return self.columns.get(column, default)
+
+    @property
+    def flags(self) -> dict[str, np.ndarray]:
+        if self._flags is None:
+            self._flags = friche_flags(self)
+        return self._flags
+
+    @property
+    def tree(self):
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.geometry)
+        return self._tree
+
+    def take(self, idx: np.ndarray) -> "Layer":
+        root = np.arange(len(self)) if self._index is None else self._index
+        return Layer(self.geometry[idx], {c: v[idx] for c, v in self.columns.items()},
+                     flags={k: v[idx] for k, v in self.flags.items()},
+                     buffers=self._buffers, index=root[idx])
+
+    def within(self, area: BaseGeometry) -> "Layer":
+        """Rows whose geometry meets ``area``, in the layer's order."""
+        if len(self) == 0:
+            return self
+        idx = np.sort(self.tree.query(area, predicate="intersects"))
+        return self.take(idx)
+
+    def buffered(self, distance: float) -> np.ndarray:
+        """``geometry.buffer(distance)`` of every row (computed once per root row)."""
+        root = np.arange(len(self)) if self._index is None else self._index
+        cache = self._buffers.setdefault(float(distance), {})
+        out = np.empty(len(self), dtype=object)
+        for i, (r, g) in enumerate(zip(root, self.geometry)):
+            b = cache.get(int(r))
+            if b is None:
+                b = cache[int(r)] = g.buffer(distance)
+            out[i] = b
+        return out
+
+
+def prepare_layers(layers: Mapping[str, Any]) -> dict[str, Layer]:
+    """Index every layer once (for a batch of areas: see :func:`environmental_indicators`)."""
+    return {cid: Layer.of(gdf) for cid, gdf in layers.items()}
+
+
+def _within_area(gdf: "gpd.GeoDataFrame | Layer | None", area: BaseGeometry) -> Layer:
+    """Rows of ``gdf`` whose geometry meets ``area`` (an empty layer if none)."""
+    return Layer.of(gdf).within(area)
 
 
 def _r(value: float | None, digits: int = 2) -> float | None:
@@ -158,19 +251,48 @@ def _r(value: float | None, digits: int = 2) -> float | None:
 # --------------------------------------------------------------------------------------------
 # R1 — urban overheating (raster)
 # --------------------------------------------------------------------------------------------
-def raster_values(path: str | Path, geom: BaseGeometry) -> np.ndarray:
-    """Valid pixel values whose centre lies in ``geom`` (all touched pixels if none does)."""
-    with rasterio.open(path) as ds:
-        full = rasterio.windows.Window(0, 0, ds.width, ds.height)
+class Raster:
+    """Band 1 of a raster read once (masked), for many areas (see :func:`raster_values`)."""
+
+    def __init__(self, path: str | Path):
+        self.path = path
+        with rasterio.open(path) as ds:
+            self.data = ds.read(1, masked=True)
+            self.transform = ds.transform
+            self.width, self.height = ds.width, ds.height
+
+    def window(self, win: rasterio.windows.Window) -> tuple[np.ma.MaskedArray, Any]:
+        (r0, r1), (c0, c1) = win.toranges()
+        return self.data[r0:r1, c0:c1], rasterio.windows.transform(win, self.transform)
+
+
+def _window(bounds, transform, width: int, height: int) -> rasterio.windows.Window:
+    full = rasterio.windows.Window(0, 0, width, height)
+    w = rasterio.windows.from_bounds(*bounds, transform=transform)
+    c0, r0 = math.floor(w.col_off), math.floor(w.row_off)
+    c1, r1 = math.ceil(w.col_off + w.width), math.ceil(w.row_off + w.height)
+    return rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0).intersection(full)
+
+
+def raster_values(path: "str | Path | Raster", geom: BaseGeometry) -> np.ndarray:
+    """Valid pixel values whose centre lies in ``geom`` (all touched pixels if none does).
+
+    ``path`` is a raster file (read for this area only) or a :class:`Raster` already in memory
+    (a batch of areas: same pixels, the file is opened once)."""
+    if isinstance(path, Raster):
         try:
-            w = rasterio.windows.from_bounds(*geom.bounds, transform=ds.transform)
-            c0, r0 = math.floor(w.col_off), math.floor(w.row_off)
-            c1, r1 = math.ceil(w.col_off + w.width), math.ceil(w.row_off + w.height)
-            win = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0).intersection(full)
+            win = _window(geom.bounds, path.transform, path.width, path.height)
         except rasterio.errors.WindowError:
             return np.array([], dtype=np.float32)
-        arr = ds.read(1, window=win, masked=True)
-        transform = ds.window_transform(win)
+        arr, transform = path.window(win)
+    else:
+        with rasterio.open(path) as ds:
+            try:
+                win = _window(geom.bounds, ds.transform, ds.width, ds.height)
+            except rasterio.errors.WindowError:
+                return np.array([], dtype=np.float32)
+            arr = ds.read(1, window=win, masked=True)
+            transform = ds.window_transform(win)
     if arr.size == 0:
         return np.array([], dtype=np.float32)
     valid = ~np.ma.getmaskarray(arr)
@@ -183,7 +305,7 @@ def raster_values(path: str | Path, geom: BaseGeometry) -> np.ndarray:
     return np.array([], dtype=np.float64)
 
 
-def r1_overheating(parts: Sequence[Part], raster_path: str | Path, year: int,
+def r1_overheating(parts: Sequence[Part], raster_path: "str | Path | Raster", year: int,
                    params: Mapping[str, Any]) -> dict[str, Any]:
     """Share of the area above the overheating threshold and the people living there."""
     threshold = float(params["overheating_threshold_c"])
@@ -222,9 +344,11 @@ def r2_flood(parts: Sequence[Part], flood: gpd.GeoDataFrame,
     zones = _within_area(flood, area)
     any_zone = _union(zones)
     if len(zones):
-        mf = _union(zones, zones["niveau"].isin(["moyen", "fort"]).to_numpy())
-        fort = _union(zones, (zones["niveau"] == "fort").to_numpy())
-        clipped = zones[[shapely.intersection(g, area).area > MIN_PART_M2 for g in zones.geometry]]
+        lvl = zones["niveau"]
+        mf = _union(zones, np.array([v in ("moyen", "fort") for v in lvl], dtype=bool))
+        fort = _union(zones, lvl == "fort")
+        clipped = zones.take(np.array(
+            [shapely.intersection(g, area).area > MIN_PART_M2 for g in zones.geometry], dtype=bool))
     else:
         mf = fort = shapely.Polygon()
         clipped = zones
@@ -269,7 +393,7 @@ def r3_clay(parts: Sequence[Part], clay: gpd.GeoDataFrame,
     area = covered(parts)
     zones = _within_area(clay, area)
     if len(zones):
-        lvl = zones["niveau"].to_numpy()
+        lvl = np.asarray(zones["niveau"])
         faible = _union(zones, lvl == "faible")
         mf = _union(zones, (lvl == "moyen") | (lvl == "fort"))
         fort = _union(zones, lvl == "fort")
@@ -286,17 +410,20 @@ def r3_clay(parts: Sequence[Part], clay: gpd.GeoDataFrame,
 # --------------------------------------------------------------------------------------------
 # R4 — industrial and mining, R7 — soil contamination
 # --------------------------------------------------------------------------------------------
-def _flag(friches: gpd.GeoDataFrame, column: str, values: Sequence[str] | None = None) -> np.ndarray:
+def _flag(friches: "gpd.GeoDataFrame | Layer", column: str,
+          values: Sequence[str] | None = None) -> np.ndarray:
     if column not in friches:
         return np.zeros(len(friches), dtype=bool)
     col = friches[column]
+    if not isinstance(col, pd.Series):
+        col = pd.Series(col, dtype=object)
     if values is None:  # a non-empty identifier
         return (col.notna() & (col.astype(str).str.strip() != "") &
                 (col.astype(str).str.lower() != "none")).to_numpy()
     return col.isin(list(values)).to_numpy()
 
 
-def friche_flags(friches: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+def friche_flags(friches: "gpd.GeoDataFrame | Layer") -> dict[str, np.ndarray]:
     """Boolean columns used by R4 and R7 (CNIG friches standard fields)."""
     return {
         "basias": _flag(friches, "site_numero_basias"),
@@ -315,18 +442,18 @@ def r4_industrial(parts: Sequence[Part], puits: gpd.GeoDataFrame, terrils: gpd.G
     p_in = _within_area(puits, area)
     t_in = _within_area(terrils, area)
     f_in = _within_area(friches, area)
-    flags = friche_flags(f_in)
+    flags = f_in.flags
     industrial = flags["basias"] | flags["basol"] | flags["pollution_averee"] | flags["industrielle"]
     n_sites = len(p_in) + len(t_in) + int(industrial.sum())
     surface_km2 = area.area / 1e6
     # zone of influence: around every site of the area *and* of its surroundings
     near = area.buffer(buffer_m)
-    sources = [g.buffer(buffer_m) for g in _within_area(puits, near).geometry]
-    sources += [g.buffer(buffer_m) for g in _within_area(terrils, near).geometry]
+    sources = list(_within_area(puits, near).buffered(buffer_m))
+    sources += list(_within_area(terrils, near).buffered(buffer_m))
     f_near = _within_area(friches, near)
-    fl = friche_flags(f_near)
+    fl = f_near.flags
     ind_near = fl["basias"] | fl["basol"] | fl["pollution_averee"] | fl["industrielle"]
-    sources += [g.buffer(buffer_m) for g in f_near.geometry[ind_near]]
+    sources += list(f_near.buffered(buffer_m)[ind_near])
     influence = shapely.union_all(sources) if sources else shapely.Polygon()
     return {
         "nb_puits_miniers": int(len(p_in)),
@@ -346,7 +473,7 @@ def r7_contamination(parts: Sequence[Part], friches: gpd.GeoDataFrame,
     """Brownfields with known or suspected soil pollution, and the people living near them."""
     area = covered(parts)
     f_in = _within_area(friches, area)
-    flags = friche_flags(f_in)
+    flags = f_in.flags
     w = params["pollution_weights"]
     counts = {
         "nb_friches_pollution_averee": int(flags["pollution_averee"].sum()),
@@ -359,9 +486,9 @@ def r7_contamination(parts: Sequence[Part], friches: gpd.GeoDataFrame,
                 ("pollution_averee", "basol", "basias", "amiante"))
     buffer_m = float(params["pollution_buffer_m"])
     near = _within_area(friches, area.buffer(buffer_m))
-    fl = friche_flags(near)
+    fl = near.flags
     suspect = fl["pollution_averee"] | fl["basol"] | fl["basias"] | fl["amiante"]
-    zone = shapely.union_all([g.buffer(buffer_m) for g in near.geometry[suspect]]) \
+    zone = shapely.union_all(list(near.buffered(buffer_m)[suspect])) \
         if suspect.any() else shapely.Polygon()
     return {**counts, "indice_pollution": _r(index), "tampon_m": buffer_m,
             "population_proximite": _r(exposed_population(parts, zone), 0),
@@ -378,7 +505,7 @@ def r5_noise(parts: Sequence[Part], bruit: gpd.GeoDataFrame,
     zones = _within_area(bruit, area)
     hi = float(params["noise_high_lden_db"])
     if len(zones):
-        lden = zones["lden_min_db"].astype(float).to_numpy()
+        lden = np.asarray(zones["lden_min_db"], dtype=float)
         z55 = _union(zones)
         zhi = _union(zones, lden >= hi)
         infra = sorted(set(zones["infrastructure"]))
@@ -412,8 +539,8 @@ def r8_air(parts: Sequence[Part], air: gpd.GeoDataFrame,
     weights = np.array([shapely.intersection(g, area).area for g in cells.geometry])
     if weights.sum() <= 0:
         weights = np.ones(len(cells))
-    no2 = cells["no2_ugm3"].astype(float).to_numpy()
-    pm = cells["pm25_ugm3"].astype(float).to_numpy()
+    no2 = np.asarray(cells["no2_ugm3"], dtype=float)
+    pm = np.asarray(cells["pm25_ugm3"], dtype=float)
     over = (no2 > lim_no2) | (pm > lim_pm)
     over_zone = _union(cells, over) if over.any() else shapely.Polygon()
     no2_mean = float(np.average(no2, weights=weights))
@@ -441,8 +568,11 @@ def environmental_indicators(parts: Sequence[Part], layers: Mapping[str, gpd.Geo
     """Indicators of R1..R8 for the area split in ``parts``.
 
     ``layers`` maps collection ids (:data:`VECTOR_LAYERS`) to GeoDataFrames in EPSG:2154 that
-    cover at least the area (plus ``mining_buffer_m`` for R4).
+    cover at least the area (plus ``mining_buffer_m`` for R4), or to the :class:`Layer` of
+    :func:`prepare_layers`; ``raster_path`` is a file or a :class:`Raster`.  For many areas,
+    prepare the layers and open the raster once and pass them to every call (same results).
     """
+    layers = prepare_layers(layers)
     flood = r2_flood(parts, layers.get("alea-inondation"), params)
     out = {
         "R1": (r1_overheating(parts, raster_path, year, params) if raster_path else

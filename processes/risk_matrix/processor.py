@@ -609,11 +609,15 @@ def all_communes(settings=None, year: int | None = None) -> dict[str, dict[str, 
                for rid, cids in indicators.RISK_COLLECTIONS.items()}
     pop_sources = [_source("communes", catalog)]
     communes = layers["communes"]
+    # index the layers, read the raster and split the communes once for the whole batch
+    prepared = indicators.prepare_layers(layers)
+    raster = indicators.Raster(raster_path) if raster_path else None
+    parts_of = indicators.commune_parts_by_insee(communes)
     out = {}
     for insee, geom, row in zip(communes["insee"], communes.geometry,
                                 communes.to_dict("records")):
-        parts = indicators.commune_parts(None, communes, insee=str(insee))
-        values = indicators.environmental_indicators(parts, layers, raster_path, year, params)
+        parts = parts_of[str(insee)]
+        values = indicators.environmental_indicators(parts, prepared, raster, year, params)
         matrix = core.build_matrix(commune_subject(str(insee), row, geom), values, sources, None,
                                    indicators.population(parts), pop_sources, rules,
                                    notes=_notes(True))
