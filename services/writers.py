@@ -603,6 +603,42 @@ class Writer:
                             not geometry_problems else geom, check=check, current=current,
                             geometry_problems=geometry_problems, action=action)
 
+    def get_many(self, fids: Iterable[Any]) -> dict[Any, Feature]:
+        """``{fid: feature}`` of the given identifiers that exist (one query per chunk,
+        rows locked like :meth:`get`)."""
+        keys = {fid: self.key(fid) for fid in fids}
+        found = self._select_many([k for k in dict.fromkeys(keys.values()) if k is not None])
+        return {fid: found[k] for fid, k in keys.items() if k is not None and k in found}
+
+    def patch_many(self, changes: Iterable[tuple[Feature, dict[str, Any]]], *,
+                   action: str = "patch") -> list[Feature]:
+        """Bulk :meth:`patch` with ``check=False``: merge each ``props`` into its ``current``
+        feature (from :meth:`get_many`), keeping the stored geometry. Same rows and same
+        audit entries as one patch per feature, with a few statements instead of several
+        per feature."""
+        rows, currents = [], []
+        for current, props in changes:
+            merged = {**current.properties, **props}
+            given = merged.get(self.id_field)
+            if given is None or (isinstance(given, str) and not given.strip()):
+                merged[self.id_field] = current.id
+            elif self.key(given) != current.id:
+                raise InvalidFeature([Problem("id_mismatch", self.id_field,
+                                              {"value": _show(given), "id": current.id})])
+            clean, geom = self._checked(merged, current.geometry, False)
+            rows.append((current.id, clean, geom))
+            currents.append(current)
+        if not rows:
+            return []
+        self._update_rows(rows)
+        after = self._select_many([c.id for c in currents])
+        news = [after.get(c.id) for c in currents]
+        self.changes[action] = self.changes.get(action, 0) + len(currents)
+        if self.audit_enabled:
+            self._insert_audits([self._audit_record(action, c.id, c, new)
+                                 for c, new in zip(currents, news)])
+        return news
+
     def delete(self, fid: Any, *, current: Feature | None = None, action: str = "delete",
                detail: str | None = None) -> Feature:
         current = current or self.get(fid)
@@ -642,7 +678,11 @@ class Writer:
         self.changes[action] = self.changes.get(action, 0) + 1
         if not self.audit_enabled:
             return
-        record = {
+        self._insert_audit(self._audit_record(action, fid, before, after, detail))
+
+    def _audit_record(self, action: str, fid: Any, before: Feature | None,
+                      after: Feature | None, detail: str | None = None) -> dict[str, Any]:
+        return {
             "at": dt.datetime.now(dt.timezone.utc),
             "username": self.user, "role": self.role, "source": self.source,
             "collection": self.spec.id, "feature_id": str(fid), "action": action,
@@ -652,7 +692,6 @@ class Writer:
             "etag_after": feature_etag(after) if after else None,
             "detail": detail,
         }
-        self._insert_audit(record)
 
     def history(self, fid: Any) -> list[dict[str, Any]]:
         key = self.key(fid)
@@ -674,6 +713,17 @@ class Writer:
         raise NotImplementedError
     def _delete_row(self, key: Any) -> None: raise NotImplementedError
     def _insert_audit(self, record: dict) -> None: raise NotImplementedError
+
+    def _select_many(self, keys: list[Any]) -> dict[Any, Feature]:
+        return {k: f for k in keys if (f := self._select(k)) is not None}
+
+    def _update_rows(self, rows: list[tuple[Any, dict, shapely.Geometry]]) -> None:
+        for key, props, geom in rows:
+            self._update_row(key, props, geom)
+
+    def _insert_audits(self, records: list[dict]) -> None:
+        for record in records:
+            self._insert_audit(record)
     def _audit_rows(self, where: str, params: list) -> list[dict]: raise NotImplementedError
 
 
@@ -775,13 +825,63 @@ class GeoPackageWriter(Writer):
         return value
 
     def _select(self, key: Any) -> Feature | None:
-        from services.providers.geopackage import gpkg_wkb
         cols = list(self.columns)
         select = ", ".join([_q(c) for c in cols] + [_q(self.geom_col)])
         row = self.conn.execute(f"SELECT {select} FROM {_q(self.table)} WHERE "
                                 f"{_q(self.id_field)} = ? LIMIT 1", (key,)).fetchone()
         if row is None:
             return None
+        return self._feature(cols, row, key)
+
+    def _select_many(self, keys: list[Any]) -> dict[Any, Feature]:
+        cols = list(self.columns)
+        select = ", ".join([_q(c) for c in cols] + [_q(self.geom_col)])
+        id_pos = cols.index(self.id_field) if self.id_field in cols else None
+        out: dict[Any, Feature] = {}
+        if id_pos is None:
+            return super()._select_many(keys)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = self.conn.execute(
+                f"SELECT {select} FROM {_q(self.table)} WHERE {_q(self.id_field)} IN "
+                f"({', '.join('?' * len(chunk))})", chunk).fetchall()
+            wanted = set(chunk)
+            for row in rows:  # first row per key, like _select's LIMIT 1
+                key = row[id_pos]
+                if key in wanted and key not in out:
+                    out[key] = self._feature(cols, row, key)
+        return out
+
+    def _update_rows(self, rows: list[tuple[Any, dict, shapely.Geometry]]) -> None:
+        cols = list(self.columns)
+        sets = ", ".join(f"{_q(c)} = ?" for c in cols + [self.geom_col])
+        self.conn.executemany(
+            f"UPDATE {_q(self.table)} SET {sets} WHERE {_q(self.id_field)} = ?",
+            [[self._value(c, props.get(c)) for c in cols] + [gpkg_blob(geom, self.srs_id), key]
+             for key, props, geom in rows])
+        for _, _, geom in rows:
+            self._track(geom)
+
+    def _insert_audits(self, records: list[dict]) -> None:
+        if not records:
+            return
+        if not self._has_audit:
+            self._insert_audit(records[0])
+            records = records[1:]
+        cols = AUDIT_COLUMNS[1:]
+        params = []
+        for record in records:
+            values = dict(record)
+            values["at"] = record["at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            for key in ("previous", "new"):
+                if values[key] is not None:
+                    values[key] = json.dumps(values[key], ensure_ascii=False)
+            params.append([values[c] for c in cols])
+        self.conn.executemany(f"INSERT INTO audit ({', '.join(cols)}) VALUES "
+                              f"({', '.join('?' * len(cols))})", params)
+
+    def _feature(self, cols: list[str], row: tuple, key: Any) -> Feature:
+        from services.providers.geopackage import gpkg_wkb
         props = {}
         for name, value in zip(cols, row):
             schema = self.columns[name]
@@ -989,9 +1089,60 @@ class PostGISWriter(Writer):
         row = self.conn.execute(query, (key,)).fetchone()
         if row is None:
             return None
+        return self._feature(cols, row, key)
+
+    def _feature(self, cols: list[str], row: tuple, key: Any) -> Feature:
         props = {name: self._canonical(value) for name, value in zip(cols, row)}
         geom = shapely.from_wkb(bytes(row[-1]))
         return Feature(props.get(self.id_field, key), props, geom)
+
+    def _select_many(self, keys: list[Any]) -> dict[Any, Feature]:
+        from psycopg import sql
+        cols = list(self.columns)
+        if self.id_field not in cols or not keys:
+            return super()._select_many(keys)
+        id_pos = cols.index(self.id_field)
+        query = sql.SQL("SELECT {}, ST_AsBinary({}, 'NDR') FROM {} WHERE {} = ANY(%s){}").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in cols), sql.Identifier(self.geom_col),
+            self._t(), sql.Identifier(self.id_field),
+            sql.SQL("" if self.readonly else " FOR UPDATE"))
+        out: dict[Any, Feature] = {}
+        wanted = set(keys)
+        for row in self.conn.execute(query, (list(keys),)).fetchall():
+            key = row[id_pos]
+            if key in wanted and key not in out:
+                out[key] = self._feature(cols, row, key)
+        return out
+
+    def _update_rows(self, rows: list[tuple[Any, dict, shapely.Geometry]]) -> None:
+        from psycopg import sql
+        cols = list(self.columns)
+        sets = [sql.SQL("{} = %s").format(sql.Identifier(c)) for c in cols]
+        sets.append(sql.SQL("{} = ST_GeomFromWKB(%s, {})").format(
+            sql.Identifier(self.geom_col), sql.Literal(STORAGE_SRID)))
+        query = sql.SQL("UPDATE {} SET {} WHERE {} = %s").format(
+            self._t(), sql.SQL(", ").join(sets), sql.Identifier(self.id_field))
+        with self.conn.cursor() as cur:
+            cur.executemany(query, [[self._param(c, props.get(c)) for c in cols] +
+                                    [canonical_wkb(geom), key] for key, props, geom in rows])
+
+    def _insert_audits(self, records: list[dict]) -> None:
+        from psycopg import sql
+        from psycopg.types.json import Jsonb
+        if not records:
+            return
+        cols = AUDIT_COLUMNS[1:]
+        params = []
+        for record in records:
+            values = dict(record)
+            for key in ("previous", "new"):
+                if values[key] is not None:
+                    values[key] = Jsonb(values[key])
+            params.append([values[c] for c in cols])
+        with self.conn.cursor() as cur:
+            cur.executemany(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                self._audit_t(), sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+                sql.SQL(", ").join(sql.Placeholder() * len(cols))), params)
 
     def _insert_row(self, props: dict, geom: shapely.Geometry) -> None:
         from psycopg import sql

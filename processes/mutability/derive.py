@@ -147,14 +147,50 @@ class Context:
                 self.centres[code] = centre
             self.commune_key = key
         self.missing = [k for k in LAYERS if self.layers[k] is None]
+        # lazily built lookups, so that many sites cost no per-site DataFrame work
+        self._geoms: dict[str, Any] = {}
+        self._insee_first: dict[str, int] | None = None
+        self._row_keys: list[str] | None = None
+        self._clay_rows: list[str | None] | None = None
 
     def layer(self, cid: str) -> gpd.GeoDataFrame | None:
         return self.layers.get(cid)
 
     def hits(self, cid: str, geom: shapely.Geometry) -> gpd.GeoDataFrame:
         gdf = self.layers[cid]
-        idx = gdf.sindex.query(geom, predicate="intersects")
-        return gdf.iloc[sorted(idx)]
+        return gdf.iloc[self.hit_positions(cid, geom)]
+
+    def hit_positions(self, cid: str, geom: shapely.Geometry) -> list[int]:
+        """Row positions (ascending) of the features of layer ``cid`` meeting ``geom``."""
+        return sorted(self.layers[cid].sindex.query(geom, predicate="intersects").tolist())
+
+    def geometries(self, cid: str):
+        """The geometries of layer ``cid`` as a numpy array (cached)."""
+        arr = self._geoms.get(cid)
+        if arr is None:
+            arr = self._geoms[cid] = self.layers[cid].geometry.values.to_numpy()
+        return arr
+
+    def commune_position(self, code: str) -> int | None:
+        """Position of the first ``communes`` row whose ``insee`` (as text) is ``code``."""
+        if self._insee_first is None:
+            first: dict[str, int] = {}
+            for i, value in enumerate(self.layers["communes"]["insee"].astype(str)):
+                first.setdefault(value, i)
+            self._insee_first = first
+        return self._insee_first.get(code)
+
+    def commune_key_value(self, pos: int) -> str:
+        """``str`` of the commune key (``insee``) of the ``communes`` row at ``pos``."""
+        if self._row_keys is None:
+            self._row_keys = [str(v) for v in self.layers["communes"][self.commune_key]]
+        return self._row_keys[pos]
+
+    def clay_rows(self) -> list[str | None]:
+        """Exposure level of each ``alea-argiles`` row (see :func:`_clay_level`)."""
+        if self._clay_rows is None:
+            self._clay_rows = _clay_row_levels(self.layers["alea-argiles"])
+        return self._clay_rows
 
     def note(self, cid: str) -> str:
         return cid + (" (données de démonstration / demonstration data)"
@@ -192,11 +228,11 @@ def derive_site(props: Mapping[str, Any], geom: shapely.Geometry, ctx: Context) 
 
     # -- hazards
     if ctx.layer("alea-inondation") is not None and geom is not None:
-        hit = len(ctx.hits("alea-inondation", geom)) > 0
+        hit = len(ctx.hit_positions("alea-inondation", geom)) > 0
         d.set("risqueInondation", "oui" if hit else "non", ctx.note("alea-inondation"),
               "site inside a flood hazard zone" if hit else "no flood hazard zone on the site")
     if ctx.layer("alea-argiles") is not None and geom is not None:
-        level = _clay_level(ctx.hits("alea-argiles", geom))
+        level = _clay_level_at(ctx, ctx.hit_positions("alea-argiles", geom))
         if level is not None:
             d.set("risqueRetraitGonflementArgile", level, ctx.note("alea-argiles"),
                   "highest clay shrink-swell exposure of the zones on the site "
@@ -209,14 +245,15 @@ def derive_site(props: Mapping[str, Any], geom: shapely.Geometry, ctx: Context) 
         reach = SHAFT_DISTANCE_M + radius
         near = shafts.sindex.query(geom.buffer(reach), predicate="intersects")
         if len(near):
-            nearest = float(shafts.geometry.iloc[sorted(near)].distance(geom).min())
+            nearest = float(shapely.distance(ctx.geometries("puits-miniers")[sorted(near)],
+                                             geom).min())
             d.set("risqueCavitesSouterraines", "oui", ctx.note("puits-miniers"),
                   f"former mine shaft {nearest:.0f} m from the site point (reach "
                   f"{SHAFT_DISTANCE_M:.0f} m + site radius {radius:.0f} m)")
 
     # -- business parks (v1.18+)
     if "siteEnZae" in wanted and ctx.layer("zae") is not None and geom is not None:
-        inside = len(ctx.hits("zae", geom.centroid)) > 0
+        inside = len(ctx.hit_positions("zae", geom.centroid)) > 0
         d.set("siteEnZae", inside, ctx.note("zae"),
               "site centroid inside a business park" if inside else
               "site centroid outside every business park")
@@ -246,24 +283,25 @@ def derive_site(props: Mapping[str, Any], geom: shapely.Geometry, ctx: Context) 
     return d
 
 
-def _commune_row(props: Mapping[str, Any], geom: shapely.Geometry, ctx: Context):
+def _commune_row(props: Mapping[str, Any], geom: shapely.Geometry, ctx: Context) -> int | None:
+    """Position in ``communes`` of the site's municipality (None when none is found)."""
     communes = ctx.layer("communes")
     code = _text(props.get("comm_insee"))
     if code and "insee" in communes:
-        match = communes[communes["insee"].astype(str) == code]
-        if len(match):
-            return match.iloc[0]
-    hits = ctx.hits("communes", geom.centroid)
-    return hits.iloc[0] if len(hits) else None
+        pos = ctx.commune_position(code)
+        if pos is not None:
+            return pos
+    hits = ctx.hit_positions("communes", geom.centroid)
+    return hits[0] if hits else None
 
 
 def _commune_centre(props, geom, ctx: Context) -> shapely.Geometry | None:
-    row = _commune_row(props, geom, ctx)
-    if row is None:
+    pos = _commune_row(props, geom, ctx)
+    if pos is None:
         return None
     if ctx.commune_key:
-        return ctx.centres.get(str(row[ctx.commune_key]))
-    poly = row.geometry
+        return ctx.centres.get(ctx.commune_key_value(pos))
+    poly = ctx.geometries("communes")[pos]
     c = poly.centroid
     return c if poly.contains(c) else poly.representative_point()
 
@@ -272,10 +310,10 @@ def _vacancy(props, geom, communes: gpd.GeoDataFrame, ctx: Context):
     column = next((c for c in communes.columns if c.lower() in VACANCY_COLUMNS), None)
     if column is None or geom is None:
         return None
-    row = _commune_row(props, geom, ctx)
-    if row is None:
+    pos = _commune_row(props, geom, ctx)
+    if pos is None:
         return None
-    value = _number(row[column])
+    value = _number(communes[column].iloc[pos])
     if value is None or value < 0:
         return None
     return _plain(value), f"{column} of the municipality (%)"
@@ -309,21 +347,44 @@ def _clay_value(value: Any) -> str | None:
     return None
 
 
-def _clay_level(hits: gpd.GeoDataFrame) -> str | None:
-    if not len(hits):
-        return "aucun"
-    columns = [c for c in hits.columns if c.lower() in CLAY_COLUMNS] or \
-        [c for c in hits.columns if c != hits.geometry.name and hits[c].dtype == object]
-    levels = []
-    for _, row in hits.iterrows():
-        for c in columns:
-            level = _clay_value(row[c])
+def _clay_columns(gdf: gpd.GeoDataFrame) -> list[str]:
+    return [c for c in gdf.columns if c.lower() in CLAY_COLUMNS] or \
+        [c for c in gdf.columns if c != gdf.geometry.name and gdf[c].dtype == object]
+
+
+def _clay_row_levels(gdf: gpd.GeoDataFrame) -> list[str | None]:
+    """Level of each row: the first of its level columns that reads as a level, else None."""
+    columns = _clay_columns(gdf)
+    out: list[str | None] = []
+    for values in gdf[columns].itertuples(index=False, name=None) if columns else \
+            ((),) * len(gdf):
+        level = None
+        for value in values:
+            level = _clay_value(value)
             if level is not None:
-                levels.append(level)
                 break
+        out.append(level)
+    return out
+
+
+def _highest(levels: list[str]) -> str | None:
     if not levels:
         return None
     return max(levels, key=CLAY_ORDER.__getitem__)
+
+
+def _clay_level(hits: gpd.GeoDataFrame) -> str | None:
+    if not len(hits):
+        return "aucun"
+    return _highest([lv for lv in _clay_row_levels(hits) if lv is not None])
+
+
+def _clay_level_at(ctx: Context, positions: list[int]) -> str | None:
+    """:func:`_clay_level` of the ``alea-argiles`` rows at ``positions``."""
+    if not positions:
+        return "aucun"
+    rows = ctx.clay_rows()
+    return _highest([rows[i] for i in positions if rows[i] is not None])
 
 
 def merge(derived: Derived, given: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[str]]:

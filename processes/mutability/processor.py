@@ -347,9 +347,9 @@ def load_layers() -> dict[str, Any]:
 
 
 def demo_layers() -> set[str]:
-    from services.catalog import load_catalog
     from services.settings import get_settings
-    return {s.id for s in load_catalog(get_settings().collections_dir) if s.demo}
+    from services.writers import catalog  # parsed once per change of the YAML files
+    return {s.id for s in catalog(get_settings()).values() if s.demo}
 
 
 def ensure_result_columns(settings) -> None:
@@ -399,18 +399,19 @@ def store_results(settings, scored: dict[str, dict[str, Any]]) -> int:
     from services.writers import open_writer
 
     ensure_result_columns(settings)
-    written = 0
     with open_writer(settings, FRICHES, user="mutability", role="process",
                      source="process") as writer:
+        currents = writer.get_many(scored)  # one query, not one per friche
+        changes = []
         for site_id, values in scored.items():
-            current = writer.get(site_id)
+            current = currents.get(site_id)
             if current is None:
                 continue
             if all(_same(current.properties.get(k), v) for k, v in values.items()):
                 continue
-            writer.patch(site_id, values, check=False, current=current)
-            written += 1
-    return written
+            changes.append((current, values))
+        writer.patch_many(changes)  # one executemany for the rows, one for the audit
+    return len(changes)
 
 
 def _same(a: Any, b: Any) -> bool:
