@@ -60,6 +60,23 @@ class Dialect(Protocol):
     def like(self, lhs: str, pattern_sql: str, not_: bool) -> str: ...
 
 
+class SQLDialect:
+    """What SQLite and PostGIS write alike; each store's dialect adds placeholders and the
+    spatial predicates."""
+
+    def quote(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def casei(self, sql: str) -> str:
+        return f"lower({sql})"
+
+    def accenti(self, sql: str) -> str:
+        return f"unaccent({sql})"
+
+    def like(self, lhs: str, pattern_sql: str, not_: bool) -> str:
+        return f"{lhs} {'NOT ' if not_ else ''}LIKE {pattern_sql} ESCAPE '\\'"
+
+
 @dataclass
 class Translation:
     """Accumulates bound parameters while SQL text is produced."""

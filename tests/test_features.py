@@ -97,6 +97,15 @@ def test_queryables_are_typed(server, cid):
             assert props[name]["enum"] == field["enum"]
 
 
+def test_schema_names_the_geometry_and_id(server):
+    r = server.get("/collections/friches/schema")
+    assert r.status_code == 200, r.text[:300]
+    props = r.json()["properties"]
+    assert props["geometry"]["x-ogc-role"] == "primary-geometry"
+    assert props["site_id"]["x-ogc-role"] == "id"
+    assert props["unite_fonciere_surface"]["type"] == "number"
+
+
 # ---------------------------------------------------------------------------- Part 1
 @pytest.mark.parametrize("cid", FEATURE_COLLECTIONS)
 def test_all_items_by_next_links(server, cid):

@@ -28,8 +28,8 @@ from pygeoapi.provider.base import (BaseProvider, ProviderGenericError,
                                     ProviderInvalidQueryError,
                                     ProviderItemNotFoundError, SchemaType)
 
-from services.cql2sql import FilterError, to_sql
-from services.providers import paging
+from services.cql2sql import FilterError, SQLDialect, to_sql
+from services.providers import feature_schema, paging
 
 LOGGER = logging.getLogger(__name__)
 
@@ -41,11 +41,6 @@ SQLITE_TYPES = {
     "FLOAT": {"type": "number"}, "BOOLEAN": {"type": "boolean"},
     "DATE": {"type": "string", "format": "date"},
     "DATETIME": {"type": "string", "format": "date-time"},
-}
-GEOMETRY_FORMATS = {
-    "POINT": "geometry-point", "MULTIPOINT": "geometry-multipoint",
-    "LINESTRING": "geometry-linestring", "MULTILINESTRING": "geometry-multilinestring",
-    "POLYGON": "geometry-polygon", "MULTIPOLYGON": "geometry-multipolygon",
 }
 
 
@@ -126,14 +121,11 @@ def _unaccent(text: Any) -> Any:
                    if unicodedata.category(c) != "Mn")
 
 
-class SQLiteDialect:
+class SQLiteDialect(SQLDialect):
     """How CQL2 is written for SQLite + GeoPackage."""
 
     def __init__(self, rtree: str | None):
         self.rtree = rtree
-
-    def quote(self, name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
 
     def placeholder(self) -> str:
         return "?"
@@ -154,15 +146,6 @@ class SQLiteDialect:
 
     def dwithin(self, column_sql: str, geom_sql: str, distance_sql: str, envelope: tuple) -> str:
         return f"({self._index(envelope)}st_dwithin({column_sql}, {geom_sql}, {distance_sql}))"
-
-    def casei(self, sql: str) -> str:
-        return f"lower({sql})"
-
-    def accenti(self, sql: str) -> str:
-        return f"unaccent({sql})"
-
-    def like(self, lhs: str, pattern_sql: str, not_: bool) -> str:
-        return f"{lhs} {'NOT ' if not_ else ''}LIKE {pattern_sql} ESCAPE '\\'"
 
 
 @dataclass(frozen=True)
@@ -318,22 +301,8 @@ class GeoPackageProvider(BaseProvider):
     def get_fields(self) -> dict:
         return self._fields
 
-    @property
-    def geometry_format(self) -> str:
-        return GEOMETRY_FORMATS.get(self.info.geometry_type, "geometry-any")
-
     def get_schema(self, schema_type: SchemaType = SchemaType.item):
-        props = {name: {"title": name, **{k: v for k, v in spec.items() if k != "values"}}
-                 for name, spec in self._fields.items()}
-        for name, spec in self._fields.items():
-            if "values" in spec:
-                props[name]["enum"] = spec["values"]
-        props["geometry"] = {"format": self.geometry_format, "x-ogc-role": "primary-geometry"}
-        if self.id_field in props:
-            props[self.id_field]["x-ogc-role"] = "id"
-        return ("application/schema+json",
-                {"$schema": "https://json-schema.org/draft/2020-12/schema",
-                 "type": "object", "properties": props})
+        return feature_schema(self._fields, self.info.geometry_type, self.id_field)
 
     def get_domains(self, properties=[], current=False):
         conn = connect(self.data)

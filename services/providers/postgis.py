@@ -27,9 +27,8 @@ from pygeoapi.provider.base import (BaseProvider, ProviderConnectionError,
                                     ProviderItemNotFoundError, SchemaType)
 
 from services import db
-from services.cql2sql import FilterError, to_sql
-from services.providers import paging
-from services.providers.geopackage import GEOMETRY_FORMATS
+from services.cql2sql import FilterError, SQLDialect, to_sql
+from services.providers import feature_schema, paging
 
 LOGGER = logging.getLogger(__name__)
 
@@ -84,14 +83,11 @@ class RawFeatures(list):
         return self.count > 0
 
 
-class PostGISDialect:
+class PostGISDialect(SQLDialect):
     """How CQL2 is written for PostGIS."""
 
     def __init__(self, srid: int):
         self.srid = srid
-
-    def quote(self, name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
 
     def placeholder(self) -> str:
         return "%s"
@@ -107,15 +103,6 @@ class PostGISDialect:
 
     def dwithin(self, column_sql: str, geom_sql: str, distance_sql: str, envelope: tuple) -> str:
         return f"ST_DWithin({column_sql}, {geom_sql}, {distance_sql})"
-
-    def casei(self, sql_text: str) -> str:
-        return f"lower({sql_text})"
-
-    def accenti(self, sql_text: str) -> str:
-        return f"unaccent({sql_text})"
-
-    def like(self, lhs: str, pattern_sql: str, not_: bool) -> str:
-        return f"{lhs} {'NOT ' if not_ else ''}LIKE {pattern_sql} ESCAPE '\\'"
 
 
 @dataclass(frozen=True)
@@ -216,19 +203,7 @@ class PostGISProvider(BaseProvider):
         return self._fields
 
     def get_schema(self, schema_type: SchemaType = SchemaType.item):
-        props = {}
-        for name, spec in self._fields.items():
-            props[name] = {"title": name, **{k: v for k, v in spec.items() if k != "values"}}
-            if "values" in spec:
-                props[name]["enum"] = spec["values"]
-        props["geometry"] = {"format": GEOMETRY_FORMATS.get(self.info.geometry_type.upper(),
-                                                            "geometry-any"),
-                             "x-ogc-role": "primary-geometry"}
-        if self.id_field in props:
-            props[self.id_field]["x-ogc-role"] = "id"
-        return ("application/schema+json",
-                {"$schema": "https://json-schema.org/draft/2020-12/schema",
-                 "type": "object", "properties": props})
+        return feature_schema(self._fields, self.info.geometry_type, self.id_field)
 
     def get_domains(self, properties=[], current=False):
         domains = {}
