@@ -2,7 +2,8 @@
 # Set up artois-geo on a fresh Debian 12/13 machine: find Python >= 3.12, create .venv,
 # install the project. With --test-tools, also install (as root, from Debian packages)
 # what the test suite drives as real clients and servers: GDAL's command-line tools, QGIS
-# (python3-qgis, run headless) and
+# (python3-qgis, run headless), Chromium (driven by Playwright with executable_path, no
+# browser download) and
 # PostgreSQL + PostGIS (the tests start a private cluster with scripts/postgis.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,7 +63,7 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 if [ "$TEST_TOOLS" = 1 ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
-  apt_install gdal-bin python3-qgis
+  apt_install gdal-bin python3-qgis chromium
   bash scripts/postgis.sh install
 else
   .venv/bin/python -m pip install -q --disable-pip-version-check -e .
