@@ -276,3 +276,36 @@ def test_owslib_lists_describes_and_executes(server):
     results = client._request(path=f"jobs/{job_id}/results")
     assert {u["use"] for u in results["result"]["results"]} == USES
     assert results["derivation"]["friche"] == FRICHE
+
+
+ROOF = {"type": "FeatureCollection", "features": [{
+    "type": "Feature", "properties": {"tilt": 35, "azimuth": 180},
+    "geometry": {"type": "Polygon", "coordinates": [[[2.6400, 50.5300], [2.6402, 50.5300],
+                                                     [2.6402, 50.5301], [2.6400, 50.5301],
+                                                     [2.6400, 50.5300]]]}}]}
+
+
+@pytest.mark.parametrize("process_id,inputs,key", [
+    ("risk-matrix", {"commune": "62119"}, "risks"),
+    ("solar-potential", {"roofs": ROOF}, "features"),
+])
+def test_owslib_runs_the_other_processes_sync_and_async(server, process_id, inputs, key):
+    from owslib.ogcapi.processes import Processes
+
+    client = Processes(server.url)
+    description = client.process(process_id)
+    assert set(inputs) <= set(description["inputs"])
+    done = client.execute(process_id, inputs)
+    assert key in done, list(done)
+    accepted = client.execute(process_id, inputs, async_=True)
+    job_id = accepted["jobID"]
+    deadline = time.monotonic() + 120
+    while True:
+        job = client._request(path=f"jobs/{job_id}")
+        if job["status"] not in ("accepted", "running"):
+            break
+        assert time.monotonic() < deadline, job
+        time.sleep(0.3)
+    assert job["status"] == "successful", job
+    results = client._request(path=f"jobs/{job_id}/results")
+    assert key in results and results[key] == done[key]
