@@ -7,4 +7,4 @@ started=$(date +%s)
 bash scripts/setup.sh --test-tools
 .venv/bin/artois-geo build
 echo "Set-up and build took $(( $(date +%s) - started )) s"
-exec .venv/bin/python -m pytest -q "$@"
+exec .venv/bin/python -m pytest -q --durations=25 "$@"
