@@ -248,6 +248,17 @@ def test_callback_to_a_host_not_allowed_is_refused(server):
 
 
 # ---------------------------------------------------------------------------- OWSLib
+def wait_for_job(client, job_id: str, seconds: float) -> dict:
+    """Poll an OWSLib job until it leaves accepted/running."""
+    deadline = time.monotonic() + seconds
+    while True:
+        job = client._request(path=f"jobs/{job_id}")
+        if job["status"] not in ("accepted", "running"):
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.3)
+
+
 def test_owslib_lists_describes_and_executes(server):
     from owslib.ogcapi.processes import Processes
 
@@ -265,13 +276,7 @@ def test_owslib_lists_describes_and_executes(server):
     accepted = client.execute("mutability", {"friche": FRICHE}, async_=True)
     job_id = accepted["jobID"]
     assert client.response_headers["Location"].endswith(f"/jobs/{job_id}")
-    deadline = time.monotonic() + 60
-    while True:
-        job = client._request(path=f"jobs/{job_id}")
-        if job["status"] not in ("accepted", "running"):
-            break
-        assert time.monotonic() < deadline, job
-        time.sleep(0.3)
+    job = wait_for_job(client, job_id, 60)
     assert job["status"] == "successful", job
     results = client._request(path=f"jobs/{job_id}/results")
     assert {u["use"] for u in results["result"]["results"]} == USES
@@ -299,13 +304,7 @@ def test_owslib_runs_the_other_processes_sync_and_async(server, process_id, inpu
     assert key in done, list(done)
     accepted = client.execute(process_id, inputs, async_=True)
     job_id = accepted["jobID"]
-    deadline = time.monotonic() + 120
-    while True:
-        job = client._request(path=f"jobs/{job_id}")
-        if job["status"] not in ("accepted", "running"):
-            break
-        assert time.monotonic() < deadline, job
-        time.sleep(0.3)
+    job = wait_for_job(client, job_id, 120)
     assert job["status"] == "successful", job
     results = client._request(path=f"jobs/{job_id}/results")
     assert key in results and results[key] == done[key]
