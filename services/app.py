@@ -177,6 +177,7 @@ class RequestGuard:
 def create_app() -> ASGIApp:
     from pygeoapi.starlette_app import APP as pygeoapi_app, CONFIG
 
+    from services import front
     from services.transactions import Transactions
 
     locale_dir = CONFIG["server"].get("locale_dir")
@@ -184,7 +185,8 @@ def create_app() -> ASGIApp:
         use_locale_dir(Path(locale_dir))
     # OGC API Features Part 4 (writes, ETags, OPTIONS) in front: it answers with its own
     # bilingual OGC exceptions and hands every other request to pygeoapi unchanged.
-    app = Transactions(OGCExceptionMiddleware(RequestGuard(pygeoapi_app)),
+    # Tiles, styles, the web map and operations (services/front.py) are matched first.
+    app = Transactions(OGCExceptionMiddleware(RequestGuard(front.router(pygeoapi_app))),
                        base_url=CONFIG["server"]["url"])
     # Level 1: a 115 kB page compresses 10x faster than at pygeoapi's level 9 and only 20 %
     # larger; pygeoapi's own gzip is off in pygeoapi-config.yml. Adds Vary: Accept-Encoding.

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from services import front
 from services.catalog import CollectionSpec, load_catalog
 from services.settings import Settings
 
@@ -64,7 +65,7 @@ def resource(spec: CollectionSpec, entry: dict[str, Any], settings: Settings) ->
         "title": spec.title,
         "description": _description(spec),
         "keywords": keywords,
-        "links": _links(spec),
+        "links": _links(spec) + front.collection_links(spec, settings.url),
         "extents": _extents(entry),
     }
     if spec.kind == "coverage":

@@ -174,6 +174,8 @@ def apply() -> None:
     provider_base.get_crs = get_crs_cached
     classes = [c for c in itemtypes.CONFORMANCE_CLASSES_FEATURES if c not in NOT_PROVIDED]
     classes += [c for c in DECLARED if c not in classes]
+    from services import front  # tiles, styles: the classes of the routes served in front
+    classes += [c for c in front.conformance() if c not in classes]
     itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = classes
     itemtypes.modify_pygeofilter = modify_pygeofilter
     itemtypes.parse_cql2_json = parse_cql2_json
