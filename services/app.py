@@ -127,7 +127,11 @@ class OGCExceptionMiddleware:
             parsed = json.loads(body) if body else None
         except ValueError:
             parsed = None
-        if isinstance(parsed, dict) and ("description" in parsed or "detail" in parsed):
+        if isinstance(parsed, dict) and parsed.get("description_fr") and \
+                parsed.get("description_en"):  # already bilingual (services.front.ogc_error)
+            code = parsed.get("code")
+            texts = {"fr": parsed["description_fr"], "en": parsed["description_en"]}
+        elif isinstance(parsed, dict) and ("description" in parsed or "detail" in parsed):
             code = parsed.get("code") or parsed.get("type")
             original = str(parsed.get("description") or parsed.get("detail") or "")
             texts = bilingual(original, code) if original else None
