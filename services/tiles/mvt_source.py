@@ -1,0 +1,140 @@
+"""What a vector tile is made of: the published layers and the geometry of one tile.
+
+A `Layer` is one vector collection as the store holds it (GeoPackage file or PostGIS
+table), with the attribute columns that become MVT properties. A `TileBox` is one tile of a
+tile matrix set: its bounds in the set's CRS (where MVT coordinates are computed), the
+buffered box, the query box in the storage CRS (EPSG:2154, so the spatial index serves it)
+and the simplification tolerance of its zoom level. Both stores build tiles from these.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import morecantile
+import pyproj
+
+from services.catalog import CollectionSpec, load_catalog
+from services.settings import Settings, get_settings
+
+EXTENT = 4096            # MVT units across a tile
+BUFFER = 64              # MVT units kept around a tile, so that strokes join across edges
+SIMPLIFY_PIXELS = 0.25   # tolerance, in 256-pixel screen pixels: invisible at the tile's zoom
+STORAGE_SRID = 2154
+LAYERS_TTL = 60.0        # seconds: a rebuild or an edit of the schema is seen within a minute
+
+
+def max_features() -> int:
+    """Most features read per layer and tile (ARTOIS_TILE_MAX_FEATURES)."""
+    return int(os.environ.get("ARTOIS_TILE_MAX_FEATURES", "20000"))
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: statements are cached per layer
+class Layer:
+    id: str                        # collection id = MVT layer name
+    spec: CollectionSpec
+    store: str                     # "postgis" | "geopackage"
+    table: str                     # schema.table (PostGIS) or table name (GeoPackage)
+    data: str | None               # GeoPackage path
+    columns: dict[str, dict]       # attribute column -> JSON schema type (the MVT properties)
+    geometry_column: str
+    key: str                       # integer key used as the MVT feature id
+    key_is_integer: bool
+    bbox: tuple[float, float, float, float] | None  # CRS84
+
+    @property
+    def geometry_type(self) -> str:
+        return self.spec.geometry_type or "Geometry"
+
+    @property
+    def is_point(self) -> bool:
+        return "point" in self.geometry_type.lower()
+
+
+def _manifest(settings: Settings) -> dict:
+    name = "manifest-postgis.json" if settings.database_url else "manifest.json"
+    path = settings.store_dir / name
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _describe(spec: CollectionSpec, entry: dict) -> Layer:
+    bbox = tuple((entry.get("extents") or {}).get("spatial", {}).get("bbox") or ()) or None
+    if entry.get("store") == "postgis":
+        from services import db
+        from services.providers.postgis import read_table
+        schema, _, table = entry["table"].rpartition(".")
+        info = read_table(schema or db.schema_name(), table)
+        return Layer(spec.id, spec, "postgis", f"{info.schema}.{info.table}", None,
+                     dict(info.columns), info.geometry_column, info.key, info.key_is_integer,
+                     bbox)
+    from services.providers.geopackage import read_table_info
+    info = read_table_info(entry["data"], entry.get("table"))
+    return Layer(spec.id, spec, "geopackage", info.table, entry["data"], dict(info.columns),
+                 info.geometry_column, "fid", True, bbox)
+
+
+_cache: dict[str, tuple[float, dict[str, Layer], set[str]]] = {}
+
+
+def layers(settings: Settings | None = None) -> tuple[dict[str, Layer], set[str]]:
+    """(vector layers by collection id, ids of the other collections: coverages)."""
+    settings = settings or get_settings()
+    key = str(settings.database_url) + str(settings.store_dir)
+    hit = _cache.get(key)
+    if hit and time.monotonic() - hit[0] < LAYERS_TTL:
+        return hit[1], hit[2]
+    manifest = _manifest(settings)
+    found: dict[str, Layer] = {}
+    others: set[str] = set()
+    for spec in load_catalog(settings.collections_dir):
+        entry = manifest.get(spec.id)
+        if spec.kind != "features" or not entry or entry.get("kind") != "features":
+            others.add(spec.id)
+            continue
+        found[spec.id] = _describe(spec, entry)
+    _cache[key] = (time.monotonic(), found, others)
+    return found, others
+
+
+@dataclass(frozen=True)
+class TileBox:
+    tms_id: str
+    z: int
+    row: int
+    col: int
+    srid: int                                  # the tile matrix set's CRS
+    bounds: tuple[float, float, float, float]  # tile, in that CRS
+    buffered: tuple[float, float, float, float]
+    query: tuple[float, float, float, float]    # buffered tile's envelope in EPSG:2154
+    tolerance: float                           # simplification, in the set's CRS units
+
+    @property
+    def span(self) -> float:
+        return self.bounds[2] - self.bounds[0]
+
+
+def tms_srid(tms: morecantile.TileMatrixSet) -> int:
+    return int(tms.crs.to_epsg())
+
+
+@lru_cache(maxsize=8)
+def _to_storage(srid: int) -> pyproj.Transformer | None:
+    if srid == STORAGE_SRID:
+        return None
+    return pyproj.Transformer.from_crs(srid, STORAGE_SRID, always_xy=True)
+
+
+def tile_box(tms: morecantile.TileMatrixSet, z: int, row: int, col: int) -> TileBox:
+    b = tms.xy_bounds(morecantile.Tile(col, row, z))
+    bounds = (b.left, b.bottom, b.right, b.top)
+    pad = (b.right - b.left) * BUFFER / EXTENT
+    buffered = (b.left - pad, b.bottom - pad, b.right + pad, b.top + pad)
+    srid = tms_srid(tms)
+    tr = _to_storage(srid)
+    # densified: the edges of a Web Mercator square bend in Lambert-93
+    query = buffered if tr is None else tr.transform_bounds(*buffered, densify_pts=21)
+    tolerance = tms.matrix(z).cellSize * SIMPLIFY_PIXELS
+    return TileBox(tms.id, z, row, col, srid, bounds, buffered, tuple(query), tolerance)
