@@ -1,0 +1,118 @@
+"""/map: the agency's web map (MapLibre GL JS), served entirely by this server.
+
+- ``/map``: the page, in the reader's language (``?lang=`` or ``Accept-Language``; the page
+  has its own toggle);
+- ``/map/static/{file}``: the page's ES modules and CSS (``services/webmap/``);
+- ``/map/vendor/{file}``: MapLibre GL JS from the npm package (``npm ci`` puts it in
+  ``node_modules/maplibre-gl/dist``), never from a CDN: the agency's network may have no
+  internet access;
+- ``/map/catalog.json``: the bilingual titles of each collection and of its fields, from
+  ``collections/*.yml`` (the OGC API answers in one language at a time).
+
+Without ``node_modules`` the server still starts and ``/map`` answers 503 with the command to
+run.
+"""
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from services.catalog import load_catalog
+from services.front import ogc_error
+from services.i18n import pick_language
+from services.settings import PROJECT_DIR, get_settings
+
+STATIC_DIR = Path(__file__).resolve().parent / "webmap"
+MAPLIBRE_DIST = PROJECT_DIR / "node_modules" / "maplibre-gl" / "dist"
+# the ES module, its worker (loaded by the module from its own folder), the CSS, source maps
+VENDOR_FILE = re.compile(r"^maplibre-gl(-worker|-shared)?\.(mjs|css|mjs\.map)$")
+SETUP_COMMAND = "npm ci --omit=dev --no-audit --no-fund"
+MEDIA_TYPES = {".mjs": "text/javascript", ".css": "text/css", ".map": "application/json"}
+
+
+def maplibre_installed() -> bool:
+    return (MAPLIBRE_DIST / "maplibre-gl.mjs").is_file()
+
+
+def _missing_library_page(lang: str) -> HTMLResponse:
+    texts = {
+        "fr": ("Carte indisponible", "La bibliothèque MapLibre GL JS n'est pas installée sur ce "
+               "serveur. Lancez l'installation (bash scripts/setup.sh) ou, à la racine du dépôt :"),
+        "en": ("Map unavailable", "The MapLibre GL JS library is not installed on this server. "
+               "Run the set-up (bash scripts/setup.sh) or, at the root of the repository:"),
+    }
+    title, text = texts[lang]
+    body = (f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>{title}</title>'
+            f"<h1>{title}</h1><p>{html.escape(text)}</p><pre>{SETUP_COMMAND}</pre></html>")
+    return HTMLResponse(body, status_code=503, headers={"Retry-After": "3600"})
+
+
+@lru_cache(maxsize=1)
+def _page_template() -> str:
+    return (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+
+
+async def page(request: Request) -> Response:
+    lang = pick_language(request.headers.get("accept-language"), request.query_params.get("lang"))
+    if not maplibre_installed():
+        return _missing_library_page(lang)
+    # the reader's language is known here: the first paint needs no flash of the other one
+    return HTMLResponse(_page_template().replace('<html lang="fr">', f'<html lang="{lang}">', 1),
+                        headers={"Vary": "Accept-Language", "Cache-Control": "no-cache"})
+
+
+async def vendor(request: Request) -> Response:
+    name = request.path_params["name"]
+    if not VENDOR_FILE.match(name):
+        return ogc_error(404, "NotFound", f"Fichier inconnu : {name}", f"Unknown file: {name}")
+    if not maplibre_installed():
+        return ogc_error(503, "ServiceUnavailable",
+                         f"MapLibre GL JS n'est pas installé : lancez « {SETUP_COMMAND} ».",
+                         f"MapLibre GL JS is not installed: run '{SETUP_COMMAND}'.")
+    path = MAPLIBRE_DIST / name
+    if not path.is_file():
+        return ogc_error(404, "NotFound", f"Fichier inconnu : {name}", f"Unknown file: {name}")
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix],
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+@lru_cache(maxsize=1)
+def _catalog() -> dict[str, Any]:
+    out = {}
+    for spec in load_catalog(get_settings().collections_dir):
+        out[spec.id] = {
+            "title": spec.title,
+            "demo": spec.demo,
+            "geometry_type": spec.geometry_type,
+            "id_field": spec.id_field,
+            "title_field": spec.title_field,
+            "fields": {name: field["title"] for name, field in spec.fields.items()
+                       if isinstance(field, dict) and isinstance(field.get("title"), dict)},
+        }
+    return out
+
+
+async def catalog(request: Request) -> JSONResponse:
+    return JSONResponse(_catalog(), headers={"Cache-Control": "public, max-age=300"})
+
+
+async def trailing_slash(request: Request) -> Response:
+    return RedirectResponse("../map", status_code=308)  # relative: works behind a path prefix
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/map", page, methods=["GET", "HEAD"]),
+        Route("/map/", trailing_slash, methods=["GET", "HEAD"]),
+        Route("/map/catalog.json", catalog, methods=["GET", "HEAD"]),
+        Route("/map/vendor/{name}", vendor, methods=["GET", "HEAD"]),
+        Mount("/map/static", app=StaticFiles(directory=STATIC_DIR), name="webmap-static"),
+    ]

@@ -1,0 +1,231 @@
+// What a click shows: the side panel running a process (friche → mutability, commune →
+// risk-matrix, building → solar-potential) and popups (SAFN sheet, other features).
+// Every view is a function of its state, drawn again when the reader switches language.
+import { Popup } from '../vendor/maplibre-gl.mjs';
+import { ApiError, execute, getJSON } from './api.js';
+import { bothLanguages, formatNumber, lang, onLanguageChange, pick, processLabel, t, useLabel } from './i18n.js';
+
+/** A small DOM builder: h('p', {className: 'x'}, 'text', child). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === 'style') Object.assign(el.style, value);
+    else if (key.startsWith('data-') || key.startsWith('aria-') || key === 'role') el.setAttribute(key, value);
+    else el[key] = value;
+  }
+  el.append(...children.flat().filter((c) => c != null && c !== false)
+    .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
+  return el;
+}
+
+const spinner = () => h('div', { className: 'spinner', role: 'status' },
+  h('span', { className: 'spinner-wheel', 'aria-hidden': 'true' }), t('loading'));
+
+const errorBox = (texts) => h('div', { className: 'error', role: 'alert' },
+  h('strong', {}, `${t('error')} `), pick(texts));
+
+// ---- the side panel ---------------------------------------------------------------------
+
+let panelView = null;
+let runCounter = 0;
+
+function drawPanel() {
+  const panel = document.getElementById('panel');
+  const body = document.getElementById('panel-body');
+  if (!panelView) {
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = false;
+  panel.dataset.view = panelView.kind;
+  panel.setAttribute('aria-busy', panelView.status === 'loading' ? 'true' : 'false');
+  const content = panelView.status === 'loading' ? spinner()
+    : panelView.status === 'error' ? errorBox(panelView.error)
+      : panelView.renderResult(panelView.result);
+  body.replaceChildren(h('h2', {}, panelView.heading()), h('p', { className: 'subtitle' }, panelView.subtitle()),
+    content);
+}
+
+export function closePanel() {
+  panelView = null;
+  runCounter += 1; // a late answer of the closed view is dropped
+  drawPanel();
+}
+
+/** Open the panel on a view and run its process; only the latest click's answer is shown. */
+async function runInPanel(view, processId, inputs) {
+  const run = ++runCounter;
+  panelView = { ...view, status: 'loading' };
+  drawPanel();
+  try {
+    const result = await execute(processId, inputs);
+    if (run !== runCounter) return;
+    panelView = { ...panelView, status: 'done', result };
+  } catch (err) {
+    if (run !== runCounter) return;
+    const texts = err instanceof ApiError ? err.texts : bothLanguages('networkError');
+    panelView = { ...panelView, status: 'error', error: texts };
+  }
+  drawPanel();
+}
+
+// ---- friche: mutability -----------------------------------------------------------------
+
+function mutabilityResult(output) {
+  const evaluation = output.result;
+  const rows = [...evaluation.results].sort((a, b) => a.rank - b.rank).map((use) => h('tr',
+    { className: use.excluded ? 'excluded' : '', 'data-use': use.use },
+    h('td', { className: 'num' }, use.rank),
+    h('th', { scope: 'row' }, useLabel(use.use)),
+    h('td', { className: 'bar-cell' },
+      h('span', { className: 'bar', style: { width: `${Math.max(0, Math.min(100, use.index))}%` } }),
+      h('span', { className: 'bar-value' }, formatNumber(use.index, 1))),
+    h('td', {}, processLabel(use.label), use.excluded ? ` (${t('excluded')})` : ''),
+    h('td', { className: 'num' }, `${formatNumber(use.advantages, 2)} / ${formatNumber(use.constraints, 2)}`)));
+  const reliability = evaluation.reliability;
+  return h('div', { className: 'result mutability' },
+    h('h3', {}, t('mutability')),
+    h('table', {},
+      h('thead', {}, h('tr', {}, h('th', {}, t('rank')), h('th', {}, t('use')), h('th', {}, `${t('index')} (%)`),
+        h('th', {}, t('potential')), h('th', {}, t('score')))),
+      h('tbody', {}, rows)),
+    h('p', { className: 'reliability' }, h('strong', {}, `${t('reliability')} : `),
+      `${formatNumber(reliability.score, 1)} / 10 — ${processLabel(reliability.label)}`),
+    h('p', { className: 'meta' }, `${t('algorithm')} : ${evaluation.algorithm_version}`));
+}
+
+export function openFriche(properties) {
+  const id = properties.site_id;
+  runInPanel({
+    kind: 'friche',
+    heading: () => properties.site_nom || id,
+    subtitle: () => `${t('friche')} ${id}`,
+    renderResult: mutabilityResult,
+  }, 'mutability', { friche: String(id) });
+}
+
+// ---- commune: risk matrix ---------------------------------------------------------------
+
+const CRITICITY_CLASS = { modéré: 'moderate', critique: 'critical', 'très critique': 'very-critical' };
+
+function riskResult(output, name) {
+  // an <img> shows the server's SVG document without running anything it could contain
+  const grid = h('img', {
+    className: 'risk-grid',
+    src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(output.svg)}`,
+    alt: t('gridAlt', { name }),
+  });
+  const en = lang() === 'en';
+  const rows = output.risks.map((risk) => h('tr', { 'data-risk': risk.id },
+    h('td', {}, risk.id),
+    h('th', { scope: 'row' }, en ? risk.label_en || risk.label : risk.label),
+    h('td', {}, (en ? risk.probability_en : risk.probability) || '–'),
+    h('td', {}, (en ? risk.gravity_en : risk.gravity) || '–'),
+    h('td', {}, h('span', { className: `criticity ${CRITICITY_CLASS[risk.criticity] || 'none'}` },
+      risk.criticity ? (en ? risk.criticity_en : risk.criticity) : t('notAssessed')))));
+  return h('div', { className: 'result risks' },
+    h('h3', {}, t('riskMatrix')),
+    h('a', { href: grid.src, target: '_blank', rel: 'noopener', className: 'grid-link' }, grid),
+    h('table', {},
+      h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, t('risk')), h('th', {}, t('probability')),
+        h('th', {}, t('gravity')), h('th', {}, t('criticity')))),
+      h('tbody', {}, rows)));
+}
+
+export function openCommune(properties) {
+  const name = properties.nom || properties.insee;
+  runInPanel({
+    kind: 'commune',
+    heading: () => name,
+    subtitle: () => `${t('commune')} ${properties.insee}`,
+    renderResult: (output) => riskResult(output, name),
+  }, 'risk-matrix', { commune: String(properties.insee) });
+}
+
+// ---- building: solar potential ----------------------------------------------------------
+
+function solarResult(output) {
+  const roof = output.features[0].properties;
+  const figure = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
+  return h('div', { className: 'result solar' },
+    h('h3', {}, t('solar')),
+    h('p', { className: 'solar-class', style: { '--class-colour': roof.class_colour || '#888' } },
+      h('span', { className: 'class-chip' }, roof.class), ' ', pick({ fr: roof.class_label_fr, en: roof.class_label_en })),
+    h('dl', { className: 'figures' },
+      figure(t('usableArea'), `${formatNumber(roof.usable_area_m2, 1)} m²`),
+      figure(t('peakPower'), `${formatNumber(roof.peak_power_kwc, 2)} kWc`),
+      figure(t('production'), `${formatNumber(roof.production_kwh_yr)} kWh`),
+      figure(t('irradiation'), `${formatNumber(roof.irradiation_kwh_m2_yr)} kWh/m²`),
+      figure(t('orientation'), `${formatNumber(roof.tilt_deg)}° / ${formatNumber(roof.azimuth_deg)}°`)));
+}
+
+export function openBuilding(properties) {
+  const id = properties.id;
+  runInPanel({
+    kind: 'building',
+    heading: () => `${t('building')} ${id}`,
+    subtitle: () => [properties.commune, properties.usage, properties.type_toit].filter(Boolean).join(' — '),
+    renderResult: solarResult,
+  }, 'solar-potential', { batiments: [String(id)] });
+}
+
+// ---- popups: the SAFN sheet, any other feature -------------------------------------------
+
+let popupView = null;
+
+function fieldList(properties, fields, skip = []) {
+  const entries = Object.entries(properties).filter(([key, value]) => value != null && value !== ''
+    && !skip.includes(key));
+  return h('dl', { className: 'fields' }, entries.map(([key, value]) => {
+    const text = typeof value === 'string' && /^https?:\/\//.test(value)
+      ? h('a', { href: value, target: '_blank', rel: 'noopener noreferrer' }, value)
+      : typeof value === 'number' ? formatNumber(value, 2) : String(value);
+    return [h('dt', {}, pick(fields[key]) || key), h('dd', {}, text)];
+  }));
+}
+
+function drawPopup() {
+  if (!popupView) return;
+  popupView.popup.setDOMContent(popupView.render());
+}
+
+function showPopup(map, lngLat, render, className) {
+  if (popupView) popupView.popup.remove();
+  const popup = new Popup({ maxWidth: 'min(420px, 90vw)', className });
+  popupView = { popup, render };
+  popup.setLngLat(lngLat).setDOMContent(render()).addTo(map);
+  popup.on('close', () => { if (popupView?.popup === popup) popupView = null; });
+}
+
+export function openSafn(map, lngLat, properties, catalog) {
+  const fields = catalog.safn.fields;
+  const state = { status: 'loading' };
+  const render = () => h('article', { className: 'sheet safn' },
+    h('p', { className: 'kicker' }, t('safn')),
+    h('h3', {}, state.feature?.properties.nom || properties.nom || properties.id),
+    state.status === 'loading' ? spinner()
+      : state.status === 'error' ? errorBox(state.error)
+        : fieldList(state.feature.properties, fields, ['nom']));
+  showPopup(map, lngLat, render, 'safn-popup');
+  // the tiles carry few attributes: the sheet is the feature itself
+  getJSON(`collections/safn/items/${encodeURIComponent(properties.id)}`, { f: 'json' })
+    .then((feature) => Object.assign(state, { status: 'done', feature }))
+    .catch((err) => Object.assign(state, { status: 'error',
+      error: err instanceof ApiError ? err.texts : bothLanguages('networkError') }))
+    .finally(drawPopup);
+}
+
+export function openFeature(map, lngLat, collection, properties, catalog) {
+  const entry = catalog[collection.id] || { fields: {} };
+  const name = entry.title_field ? properties[entry.title_field] : null;
+  const render = () => h('article', { className: 'sheet' },
+    h('p', { className: 'kicker' }, pick(collection.title)),
+    name ? h('h3', {}, name) : null,
+    fieldList(properties, entry.fields, [entry.title_field]));
+  showPopup(map, lngLat, render, 'feature-popup');
+}
+
+onLanguageChange(() => {
+  drawPanel();
+  drawPopup();
+});
