@@ -6,4 +6,5 @@ PROCESSES: dict[str, str] = {
     "mutability": "processes.mutability.processor.MutabilityProcessor",
     "solar-potential": "processes.solar.processor.SolarPotentialProcessor",
     "risk-matrix": "processes.risk_matrix.processor.RiskMatrixProcessor",
+    "zonal-statistics": "processes.zonal_stats.processor.ZonalStatisticsProcessor",
 }
