@@ -1,0 +1,54 @@
+<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<!-- Retrait-gonflement des argiles par exposition / Clay shrink-swell by exposure. Clay shrink-swell exposure (classes of the national map; demonstration data). Generated from styles/index.yml by services/style_encodings.py. -->
+<qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
+  <renderer-v2 type="categorizedSymbol" attr="niveau" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
+    <categories>
+      <category render="true" symbol="0" value="faible" label="Exposition faible" />
+      <category render="true" symbol="1" value="moyen" label="Exposition moyenne" />
+      <category render="true" symbol="2" value="fort" label="Exposition forte" />
+    </categories>
+    <symbols>
+      <symbol name="0" type="fill" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleFill" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="color" value="254,227,145,178" type="QString" />
+            <Option name="style" value="solid" type="QString" />
+            <Option name="outline_color" value="254,227,145,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="1" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="joinstyle" value="bevel" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+      <symbol name="1" type="fill" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleFill" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="color" value="254,153,41,178" type="QString" />
+            <Option name="style" value="solid" type="QString" />
+            <Option name="outline_color" value="254,153,41,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="1" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="joinstyle" value="bevel" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+      <symbol name="2" type="fill" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleFill" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="color" value="204,76,2,178" type="QString" />
+            <Option name="style" value="solid" type="QString" />
+            <Option name="outline_color" value="204,76,2,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="1" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="joinstyle" value="bevel" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+    </symbols>
+  </renderer-v2>
+  <blendMode>0</blendMode>
+  <layerOpacity>1</layerOpacity>
+</qgis>

@@ -1,0 +1,23 @@
+<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<!-- Limites communales / Municipal boundaries. Outline of the 305 municipalities (ADMIN EXPRESS), no fill. Generated from styles/index.yml by services/style_encodings.py. -->
+<qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
+  <renderer-v2 type="singleSymbol" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
+    <symbols>
+      <symbol name="0" type="fill" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleFill" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="color" value="110,110,110,0" type="QString" />
+            <Option name="style" value="no" type="QString" />
+            <Option name="outline_color" value="110,110,110,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="0.8" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="joinstyle" value="round" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+    </symbols>
+  </renderer-v2>
+  <blendMode>0</blendMode>
+  <layerOpacity>1</layerOpacity>
+</qgis>

@@ -1,0 +1,80 @@
+<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<!-- Friches par statut / Brownfields by status. Cartofriches brownfields by status (CNIG brownfield standard). Generated from styles/index.yml by services/style_encodings.py. -->
+<qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
+  <renderer-v2 type="categorizedSymbol" attr="site_statut" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
+    <categories>
+      <category render="true" symbol="0" value="friche potentielle" label="Friche potentielle" />
+      <category render="true" symbol="1" value="friche sans projet" label="Friche sans projet" />
+      <category render="true" symbol="2" value="friche avec projet" label="Friche avec projet" />
+      <category render="true" symbol="3" value="friche reconvertie" label="Friche reconvertie" />
+    </categories>
+    <symbols>
+      <symbol name="0" type="marker" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleMarker" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="name" value="circle" type="QString" />
+            <Option name="color" value="242,165,65,255" type="QString" />
+            <Option name="size" value="10" type="QString" />
+            <Option name="size_unit" value="Pixel" type="QString" />
+            <Option name="outline_color" value="255,255,255,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="1" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="scale_method" value="diameter" type="QString" />
+            <Option name="joinstyle" value="bevel" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+      <symbol name="1" type="marker" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleMarker" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="name" value="circle" type="QString" />
+            <Option name="color" value="215,48,31,255" type="QString" />
+            <Option name="size" value="10" type="QString" />
+            <Option name="size_unit" value="Pixel" type="QString" />
+            <Option name="outline_color" value="255,255,255,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="1" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="scale_method" value="diameter" type="QString" />
+            <Option name="joinstyle" value="bevel" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+      <symbol name="2" type="marker" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleMarker" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="name" value="circle" type="QString" />
+            <Option name="color" value="43,140,190,255" type="QString" />
+            <Option name="size" value="10" type="QString" />
+            <Option name="size_unit" value="Pixel" type="QString" />
+            <Option name="outline_color" value="255,255,255,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="1" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="scale_method" value="diameter" type="QString" />
+            <Option name="joinstyle" value="bevel" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+      <symbol name="3" type="marker" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleMarker" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="name" value="circle" type="QString" />
+            <Option name="color" value="65,171,93,255" type="QString" />
+            <Option name="size" value="10" type="QString" />
+            <Option name="size_unit" value="Pixel" type="QString" />
+            <Option name="outline_color" value="255,255,255,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="1" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="scale_method" value="diameter" type="QString" />
+            <Option name="joinstyle" value="bevel" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+    </symbols>
+  </renderer-v2>
+  <blendMode>0</blendMode>
+  <layerOpacity>1</layerOpacity>
+</qgis>

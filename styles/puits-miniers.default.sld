@@ -1,0 +1,37 @@
+<?xml version="1.0" encoding="UTF-8"?>
+<StyledLayerDescriptor xmlns="http://www.opengis.net/sld" xmlns:se="http://www.opengis.net/se" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="1.1.0" xsi:schemaLocation="http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd">
+  <NamedLayer>
+    <se:Name>puits-miniers</se:Name>
+    <UserStyle>
+      <se:Name>default</se:Name>
+      <se:Description>
+        <se:Title>Puits de mine</se:Title>
+        <se:Abstract>Coal-mine shafts. Former coal-mine shafts of the mining basin. / Anciens puits de mine du bassin minier.</se:Abstract>
+      </se:Description>
+      <se:FeatureTypeStyle>
+        <se:Rule>
+          <se:Name>Puits de mine</se:Name>
+          <se:Description>
+            <se:Title>Puits de mine</se:Title>
+            <se:Abstract>Mine shaft</se:Abstract>
+          </se:Description>
+          <se:PointSymbolizer>
+            <se:Graphic>
+              <se:Mark>
+                <se:WellKnownName>circle</se:WellKnownName>
+                <se:Fill>
+                  <se:SvgParameter name="fill">#252525</se:SvgParameter>
+                </se:Fill>
+                <se:Stroke>
+                  <se:SvgParameter name="stroke">#ffffff</se:SvgParameter>
+                  <se:SvgParameter name="stroke-width">1</se:SvgParameter>
+                </se:Stroke>
+              </se:Mark>
+              <se:Size>7</se:Size>
+            </se:Graphic>
+          </se:PointSymbolizer>
+        </se:Rule>
+      </se:FeatureTypeStyle>
+    </UserStyle>
+  </NamedLayer>
+</StyledLayerDescriptor>
