@@ -66,6 +66,10 @@ def _with_charset(msg: Message, ctype: str) -> Message:
     return {**msg, "headers": headers}
 
 
+# answers whose 503 body is a report for machines (services.ops), not an error to rewrite
+REPORT_PATHS = frozenset({"/ready"})
+
+
 class OGCExceptionMiddleware:
     """Every error leaves as a JSON OGC exception in French and English, never a trace.
 
@@ -78,7 +82,7 @@ class OGCExceptionMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in REPORT_PATHS:
             await self.app(scope, receive, send)
             return
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -181,8 +185,13 @@ class RequestGuard:
 def create_app() -> ASGIApp:
     from pygeoapi.starlette_app import APP as pygeoapi_app, CONFIG
 
-    from services import front
+    from services import front, ops
+    from services.caching import CachePolicy, HTTPCaching
+    from services.settings import get_settings
     from services.transactions import Transactions
+
+    settings = get_settings()
+    ops.configure_logging(settings.log_level, settings.log_format, settings.access_log)
 
     locale_dir = CONFIG["server"].get("locale_dir")
     if locale_dir:
@@ -194,6 +203,8 @@ def create_app() -> ASGIApp:
                        base_url=CONFIG["server"]["url"])
     # Level 1: a 115 kB page compresses 10x faster than at pygeoapi's level 9 and only 20 %
     # larger; pygeoapi's own gzip is off in pygeoapi-config.yml. Adds Vary: Accept-Encoding.
+    app = ops.RequestMetrics(HTTPCaching(app, CachePolicy(
+        tiles=settings.cache_tiles, static=settings.cache_static, data=settings.cache_data)))
     return GZipMiddleware(app, minimum_size=1024, compresslevel=1)
 
 

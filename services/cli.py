@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shutil
 import sys
 import time
 
@@ -29,14 +31,27 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.host, settings.port = args.host, args.port
     write_runtime_config(settings)
     workers = args.workers or settings.workers
+    _fresh_metrics_dir(settings)
+    if args.access_log:  # our JSON access lines (services.ops), not uvicorn's plain ones
+        os.environ["ARTOIS_ACCESS_LOG"] = "true"
+    os.environ.setdefault("ARTOIS_LOG_LEVEL", args.log_level)
     print(f"Serving on {settings.url} with {workers} worker(s)", flush=True)
     # uvloop + httptools: plain asyncio/h11 added ~40 ms per keep-alive request with
     # several workers on these machines (uvicorn issue 3149).
     uvicorn.run("services.app:app", host=args.host, port=args.port, workers=workers,
                 loop="uvloop", http="httptools", log_level=args.log_level,
-                access_log=args.access_log, proxy_headers=True,
+                access_log=False, proxy_headers=True,
                 timeout_graceful_shutdown=5)
     return 0
+
+
+def _fresh_metrics_dir(settings: Settings) -> None:
+    """Prometheus multiprocess mode: the workers write their counters to one folder per
+    port, emptied at each start (stale files would be counted again)."""
+    metrics_dir = settings.var_dir / "run" / f"metrics-{settings.port}"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -433,6 +433,12 @@ class JobStore:
                             f"WHERE status IN (?, ?) ORDER BY created", list(ACTIVE), fetch=True)
         return [self._dec(r) for r in rows]
 
+    def counts(self) -> dict[str, int]:
+        """Jobs by status (for /ready and the Prometheus gauges)."""
+        _, rows = self._run(f"SELECT status, count(*) AS n FROM {self.table} GROUP BY status",
+                            fetch=True)
+        return {r["status"]: int(r["n"]) for r in rows}
+
     def states(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         if not ids:
             return {}

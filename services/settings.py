@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     workers: int = Field(2, description="uvicorn worker processes")
     query_timeout: float = Field(10.0, description="Seconds before a store query is aborted")
     max_items: int = Field(10_000, description="Largest accepted `limit`")
+    log_level: str = Field("warning", description="Server log level (debug, info, warning, error)")
+    log_format: str = Field("json", description="Server logs: json (one object per line) or text")
+    access_log: bool = Field(False, description="Log every request as one JSON line")
+    cache_tiles: str = Field("public, max-age=300", description="Cache-Control of tiles")
+    cache_static: str = Field("public, max-age=86400",
+                              description="Cache-Control of styles, tile matrix sets, web map files")
+    cache_data: str = Field("no-cache",
+                            description="Cache-Control of collections and items (revalidated by ETag)")
     database_url: str | None = Field(
         None, validation_alias=AliasChoices("DATABASE_URL", "ARTOIS_DATABASE_URL"),
         description="PostgreSQL/PostGIS URL; unset = embedded GeoPackage store")

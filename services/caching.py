@@ -1,0 +1,142 @@
+"""HTTP caching for every GET: ETag, If-None-Match → 304, Cache-Control and Vary.
+
+- ETag: an ETag set by the route is kept (Features Part 4 sets the feature's own ETag, which
+  If-Match compares strongly); otherwise a weak ETag from a hash of the body. Weak, because the
+  gzip layer outside may re-encode the body (RFC 9110 §8.8.1: same meaning, other bytes).
+- If-None-Match matching the ETag (weak comparison, lists and `*`) answers 304 with no body.
+- Cache-Control by kind of resource (CACHE_POLICIES): tiles, styles and tile matrix sets may be
+  reused for a while; items and collections are revalidated on every use (`no-cache`: the
+  304 saves the transfer, and an edit is seen at once); jobs, results, health and metrics are
+  never stored. Every value can be changed from the environment (services.settings).
+- Vary: Accept, Accept-Language (pygeoapi negotiates format and language on both; gzip adds
+  Accept-Encoding). Responses of other statuses pass through untouched.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+NO_STORE = "no-store"
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    tiles: str = "public, max-age=300"
+    static: str = "public, max-age=86400"
+    data: str = "no-cache"
+    private: str = NO_STORE
+
+
+# first match wins; paths are matched without the query string
+_RULES: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"^/(health|ready|metrics)$"), "private"),
+    (re.compile(r"^/(jobs|processes/[^/]+/execution)(/|$)"), "private"),
+    (re.compile(r"/tiles/[^/]+/\d+/\d+/\d+$"), "tiles"),
+    (re.compile(r"^/(tileMatrixSets|map/vendor|map/static|styles)(/|$)"), "static"),
+    (re.compile(r"^/collections/[^/]+/(styles|legend)(/|$)"), "static"),
+]
+
+
+def policy_for(path: str, policy: CachePolicy) -> str:
+    for pattern, kind in _RULES:
+        if pattern.search(path):
+            return getattr(policy, kind)
+    return policy.data
+
+
+# pygeoapi stamps each feature collection with the time of the answer: left out of the hash,
+# or the same page would never match
+_TIMESTAMP = re.compile(rb'"timeStamp":\s*"[^"]*"')
+
+
+def weak_etag(body: bytes, json_body: bool = False) -> str:
+    if json_body:
+        body = _TIMESTAMP.sub(b"", body)
+    return 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def _opaque(tag: str) -> str:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def none_match(if_none_match: str, etag: str) -> bool:
+    """Weak comparison of an If-None-Match header with our ETag (RFC 9110 §13.1.2)."""
+    value = if_none_match.strip()
+    if value == "*":
+        return True
+    ours = _opaque(etag)
+    return any(_opaque(candidate) == ours for candidate in value.split(","))
+
+
+def _merge_vary(headers: list[tuple[bytes, bytes]], names: tuple[str, ...]) -> None:
+    current = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
+    seen = {n.strip().lower() for value in current for n in value.split(",") if n.strip()}
+    if "*" in seen:
+        return
+    merged = [n.strip() for value in current for n in value.split(",") if n.strip()]
+    merged += [n for n in names if n.lower() not in seen]
+    headers[:] = [(k, v) for k, v in headers if k.lower() != b"vary"]
+    headers.append((b"vary", ", ".join(merged).encode("latin-1")))
+
+
+class HTTPCaching:
+    """ASGI middleware; buffers GET/HEAD 200 bodies (pygeoapi does not stream) to tag them."""
+
+    def __init__(self, app: ASGIApp, policy: CachePolicy | None = None):
+        self.app = app
+        self.policy = policy or CachePolicy()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        cache_control = policy_for(scope["path"], self.policy)
+        if_none_match = None
+        for key, value in scope.get("headers", []):
+            if key == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def send_wrapper(msg: Message) -> None:
+            nonlocal start
+            if msg["type"] == "http.response.start":
+                if msg["status"] != 200:
+                    await send(msg)
+                    return
+                start = msg
+                return
+            if start is None or msg["type"] != "http.response.body":
+                await send(msg)
+                return
+            chunks.append(msg.get("body", b""))
+            if msg.get("more_body"):
+                return
+            await self._finish(send, start, b"".join(chunks), cache_control, if_none_match)
+
+        await self.app(scope, receive, send_wrapper)
+
+    async def _finish(self, send: Send, start: Message, body: bytes, cache_control: str,
+                      if_none_match: str | None) -> None:
+        headers = list(start.get("headers", []))
+        etag = next((v.decode("latin-1") for k, v in headers if k.lower() == b"etag"), None)
+        if cache_control != NO_STORE and etag is None:
+            ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+            etag = weak_etag(body, json_body=b"json" in ctype)
+            headers.append((b"etag", etag.encode("latin-1")))
+        if not any(k.lower() == b"cache-control" for k, _ in headers):
+            headers.append((b"cache-control", cache_control.encode("latin-1")))
+        _merge_vary(headers, ("Accept", "Accept-Language"))
+        if etag is not None and if_none_match and none_match(if_none_match, etag):
+            keep = (b"etag", b"cache-control", b"vary", b"content-location", b"date",
+                    b"expires", b"last-modified")
+            headers = [(k, v) for k, v in headers if k.lower() in keep]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

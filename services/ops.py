@@ -1,0 +1,192 @@
+"""Operations: /health (alive), /ready (store and job manager), /metrics (Prometheus), and
+one structured log line per request.
+
+Metrics are shared by the uvicorn workers through prometheus_client's multiprocess mode:
+`artois-geo serve` points PROMETHEUS_MULTIPROC_DIR at a fresh folder before the workers start
+(without it, as under a plain `uvicorn services.app:app`, each process counts for itself).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import time
+from typing import Any
+
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge,
+                               Histogram, generate_latest)
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ACCESS_LOG = logging.getLogger("artois_geo.access")
+READY_TIMEOUT_S = 3.0
+
+REQUESTS = Counter("artois_http_requests_total", "HTTP requests answered",
+                   ["method", "route", "status"])
+LATENCY = Histogram("artois_http_request_duration_seconds", "Time to answer a request",
+                    ["method", "route"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+JOBS = Gauge("artois_jobs", "Jobs in the job store by status", ["status"],
+             multiprocess_mode="livemax")
+
+# Label values must stay few: a path becomes the kind of resource it names.
+_ROUTE_PATTERNS = [
+    (re.compile(r"^/collections/[^/]+/items/[^/]+$"), "/collections/{id}/items/{fid}"),
+    (re.compile(r"^/collections/[^/]+/items$"), "/collections/{id}/items"),
+    (re.compile(r"^/collections/[^/]+/map/tiles/[^/]+/\d+/\d+/\d+$"),
+     "/collections/{id}/map/tiles/{tms}/{z}/{y}/{x}"),
+    (re.compile(r"^/collections/[^/]+/tiles/[^/]+/\d+/\d+/\d+$"),
+     "/collections/{id}/tiles/{tms}/{z}/{y}/{x}"),
+    (re.compile(r"^/tiles/[^/]+/\d+/\d+/\d+$"), "/tiles/{tms}/{z}/{y}/{x}"),
+    (re.compile(r"^/collections/[^/]+/coverage"), "/collections/{id}/coverage"),
+    (re.compile(r"^/collections/[^/]+/styles"), "/collections/{id}/styles"),
+    (re.compile(r"^/collections/[^/]+/[^/]+"), "/collections/{id}/other"),
+    (re.compile(r"^/collections/[^/]+$"), "/collections/{id}"),
+    (re.compile(r"^/processes/[^/]+/execution$"), "/processes/{id}/execution"),
+    (re.compile(r"^/processes/[^/]+$"), "/processes/{id}"),
+    (re.compile(r"^/jobs/[^/]+/results$"), "/jobs/{id}/results"),
+    (re.compile(r"^/jobs/[^/]+$"), "/jobs/{id}"),
+    (re.compile(r"^/map(/.*)?$"), "/map"),
+]
+_FIXED = {"/", "/conformance", "/collections", "/processes", "/jobs", "/openapi", "/health",
+          "/ready", "/metrics", "/tileMatrixSets", "/styles", "/tiles"}
+
+
+def route_label(path: str) -> str:
+    if path in _FIXED:
+        return path
+    for pattern, label in _ROUTE_PATTERNS:
+        if pattern.match(path):
+            return label
+    return "other"
+
+
+class RequestMetrics:
+    """Counts and times every request; logs it as one JSON line (logger artois_geo.access)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(msg: Message) -> None:
+            nonlocal status
+            if msg["type"] == "http.response.start":
+                status = msg["status"]
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_label(scope["path"])
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(scope["method"], route).observe(elapsed)
+            if ACCESS_LOG.isEnabledFor(logging.INFO):
+                ACCESS_LOG.info("request", extra={"fields": {
+                    "method": scope["method"], "path": scope["path"], "route": route,
+                    "status": status, "duration_ms": round(elapsed * 1000, 2),
+                    "client": (scope.get("client") or ["-"])[0]}})
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the record's `fields`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(), "logger": record.name,
+            "message": record.getMessage(), "pid": record.process,
+        }
+        entry.update(getattr(record, "fields", {}) or {})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "warning", fmt: str = "json", access: bool = False) -> None:
+    """Root logging for the server processes (ARTOIS_LOG_LEVEL, ARTOIS_LOG_FORMAT)."""
+    import time as _time
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        formatter = JSONFormatter()
+        formatter.converter = _time.gmtime
+        handler.setFormatter(formatter)
+    else:
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    ACCESS_LOG.setLevel(logging.INFO if access else logging.WARNING)
+
+
+# ---------------------------------------------------------------------------- endpoints
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def _check_database() -> dict[str, Any]:
+    if not os.environ.get("DATABASE_URL"):
+        return {"status": "ok", "store": "embedded"}
+    from services import db
+    started = time.perf_counter()
+    with db.pool().connection(timeout=READY_TIMEOUT_S) as conn:
+        conn.execute("SELECT 1")
+    return {"status": "ok", "store": "postgis",
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _check_jobs() -> dict[str, Any]:
+    from pygeoapi.starlette_app import api_
+    manager = api_.manager
+    runtime = getattr(manager, "runtime", None)
+    if runtime is not None and not runtime.ready.is_set():
+        return {"status": "down", "detail": "job store not ready"}
+    counts = manager.store.counts()
+    for status, n in counts.items():
+        JOBS.labels(status).set(n)
+    return {"status": "ok", "jobs": sum(counts.values()), "by_status": counts}
+
+
+async def _check(fn) -> dict[str, Any]:
+    try:
+        return await asyncio.wait_for(run_in_threadpool(fn), READY_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        return {"status": "down", "detail": f"no answer within {READY_TIMEOUT_S:g} s"}
+    except Exception as err:  # noqa: BLE001 - readiness reports, it does not fail
+        return {"status": "down", "detail": f"{type(err).__name__}: {err}"[:300]}
+
+
+async def ready(request: Request) -> Response:
+    checks = {"database": await _check(_check_database), "jobs": await _check(_check_jobs)}
+    ok = all(c["status"] == "ok" for c in checks.values())
+    return JSONResponse({"status": "ok" if ok else "down", "checks": checks},
+                        status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    await _check(_check_jobs)  # refresh the job gauges of this process
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        from prometheus_client import REGISTRY as registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def routes() -> list[Route]:
+    return [Route("/health", health, methods=["GET", "HEAD"]),
+            Route("/ready", ready, methods=["GET", "HEAD"]),
+            Route("/metrics", metrics, methods=["GET"])]

@@ -1,0 +1,189 @@
+"""Operations endpoints and HTTP caching, over real HTTP on both stores."""
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import requests
+
+from conftest import start_server
+
+
+def test_health_is_alive(server):
+    r = server.get("/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_ready_checks_the_store_and_the_job_manager(server):
+    body = server.json("/ready")
+    assert body["status"] == "ok"
+    store = body["checks"]["database"]["store"]
+    assert store == ("postgis" if "postgis" in server.log.name else "embedded")
+    jobs = body["checks"]["jobs"]
+    assert jobs["status"] == "ok" and jobs["jobs"] == sum(jobs["by_status"].values())
+
+
+class TCPRelay:
+    """A loopback TCP relay to PostgreSQL that the test can cut and restore."""
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open = True
+        self.pairs: list[tuple[socket.socket, socket.socket]] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self.pairs.append((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self.open = False
+        for a, b in self.pairs:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        self.pairs.clear()
+
+    def restore(self) -> None:
+        self.open = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+def test_ready_follows_the_database(database_url, manifest):
+    """Alive (/health 200) but not ready (/ready 503) while PostgreSQL is unreachable, and
+    ready again once it is back, without a restart."""
+    url = urlsplit(database_url)
+    relay = TCPRelay(url.port)
+    relayed = urlunsplit(url._replace(netloc=f"{url.username}:{url.password}@127.0.0.1:"
+                                             f"{relay.port}"))
+    srv = start_server({"DATABASE_URL": relayed, "ARTOIS_QUERY_TIMEOUT": "3"}, "ready-relay")
+    try:
+        assert srv.get("/ready").status_code == 200
+        relay.cut()
+        r = srv.get("/ready")
+        assert r.status_code == 503, r.text
+        body = r.json()
+        assert body["status"] == "down" and body["checks"]["database"]["status"] == "down"
+        assert srv.get("/health").status_code == 200
+        relay.restore()
+        deadline = time.monotonic() + 30
+        while srv.get("/ready").status_code != 200:
+            assert time.monotonic() < deadline, "still not ready 30 s after the database came back"
+            time.sleep(0.5)
+    finally:
+        srv.stop()
+        relay.close()
+
+
+def test_metrics_count_requests_of_every_worker(server):
+    for _ in range(6):  # two workers: some requests land on each
+        server.get("/collections/communes/items", params={"limit": 1})
+    text = server.get("/metrics").text
+    assert "# TYPE artois_http_requests_total counter" in text
+    counts = [float(m.group(1)) for m in re.finditer(
+        r'artois_http_requests_total\{method="GET",route="/collections/\{id\}/items",'
+        r'status="200"\} ([0-9.e+]+)', text)]
+    assert counts and sum(counts) >= 6
+    assert "artois_http_request_duration_seconds_bucket" in text
+    assert re.search(r'artois_jobs\{[^}]*status="', text), "job gauges missing"
+
+
+def test_access_log_is_one_json_object_per_request(server):
+    server.get("/collections", params={"probe": "access-log"})
+    deadline = time.monotonic() + 10  # the line is written once the answer has left
+    while True:
+        lines = [json.loads(line) for line in server.log.read_text().splitlines()
+                 if line.startswith("{") and '"artois_geo.access"' in line]
+        probe = [entry for entry in lines if entry.get("path") == "/collections"]
+        if probe or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert probe, "no JSON access line for /collections"
+    entry = probe[-1]
+    assert entry["status"] == 200 and entry["method"] == "GET" and entry["duration_ms"] >= 0
+    assert {"time", "level", "logger", "pid"} <= set(entry)
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/collections/friches/items", {"limit": 5}),
+    ("/collections/friches", {}),
+    ("/collections", {}),
+    ("/collections/communes/items/62119", {}),
+])
+def test_repeated_request_with_the_etag_gets_304(server, path, params):
+    first = server.get(path, params=params)
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "no-cache"
+    vary = {v.strip().lower() for v in first.headers["vary"].split(",")}
+    assert {"accept", "accept-language", "accept-encoding"} <= vary
+    again = server.get(path, params=params, headers={"If-None-Match": etag})
+    assert again.status_code == 304, again.text[:300]
+    assert again.content == b"" and again.headers["etag"] == etag
+    # a list and a weak/strong variant of the tag match too (weak comparison)
+    listed = server.get(path, params=params,
+                        headers={"If-None-Match": f'"nope", {etag.removeprefix("W/")}'})
+    assert listed.status_code == 304
+
+
+def test_changed_representation_has_another_etag(server):
+    a = server.get("/collections/friches/items", params={"limit": 5})
+    b = server.get("/collections/friches/items", params={"limit": 6})
+    html = server.get("/collections/friches/items", params={"limit": 5, "f": "html"})
+    assert len({a.headers["etag"], b.headers["etag"], html.headers["etag"]}) == 3
+    stale = server.get("/collections/friches/items", params={"limit": 6},
+                       headers={"If-None-Match": a.headers["etag"]})
+    assert stale.status_code == 200 and stale.json()["features"]
+
+
+def test_304_also_through_gzip(server):
+    url = server.url + "/collections/communes/items?limit=50"
+    first = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=30)
+    assert first.headers.get("content-encoding") == "gzip"
+    again = requests.get(url, headers={"Accept-Encoding": "gzip",
+                                       "If-None-Match": first.headers["etag"]}, timeout=30)
+    assert again.status_code == 304
+
+
+def test_errors_and_jobs_are_not_cached(server):
+    r = server.get("/collections/nope/items")
+    assert r.status_code == 404 and "etag" not in r.headers
+    jobs = server.get("/jobs")
+    assert jobs.headers["cache-control"] == "no-store"
