@@ -68,4 +68,10 @@ if [ "$TEST_TOOLS" = 1 ]; then
 else
   .venv/bin/python -m pip install -q --disable-pip-version-check -e .
 fi
+# The web map's front-end libraries (MapLibre GL JS) come from npm and are served by the
+# server itself (services/webmap.py), never from a CDN.
+if [ -f package-lock.json ]; then
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  npm ci --omit=dev --no-audit --no-fund --loglevel=error
+fi
 echo "Set-up done: $(.venv/bin/python --version), $(.venv/bin/artois-geo --help | head -1)"
