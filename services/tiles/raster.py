@@ -357,9 +357,8 @@ def _error_handlers(app: FastAPI) -> None:
     add_exception_handlers(app, {**DEFAULT_STATUS_CODES, PointOutsideBounds: 404})
 
     async def outside(request, exc: Exception):
-        return _not_found("hors des données : pas de tuile ni de valeur ici (404, comme titiler)",
-                          "outside the data: no tile or value here (404, as titiler "
-                          "answers)").response()
+        return _not_found("aucune donnée ici : tuile ou point hors de la couverture",
+                          "no data here: tile or point outside the coverage").response()
 
     async def coverage_error(request, exc: CoverageError):
         return exc.response()
