@@ -9,33 +9,14 @@ import os
 import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from qgis.core import (QgsApplication, QgsMapLayerType, QgsMapRendererSequentialJob,  # noqa: E402
-                       QgsMapSettings, QgsProject)
-from qgis.PyQt.QtCore import QSize  # noqa: E402
-from qgis.PyQt.QtGui import QColor  # noqa: E402
+from qgis.core import QgsApplication, QgsMapLayerType, QgsProject  # noqa: E402
+
+from qgis_render import render  # noqa: E402  (beside this script)
 
 
-def render(project, layers) -> dict:
-    settings = QgsMapSettings()
-    settings.setLayers(layers)
-    settings.setDestinationCrs(project.crs())
-    settings.setTransformContext(project.transformContext())
-    settings.setExtent(project.viewSettings().defaultViewExtent())
-    settings.setOutputSize(QSize(600, 400))
-    settings.setBackgroundColor(QColor(255, 255, 255, 0))
-    job = QgsMapRendererSequentialJob(settings)
-    job.start()
-    job.waitForFinished()
-    image = job.renderedImage()
-    painted, colours = 0, set()
-    for y in range(0, image.height(), 3):
-        for x in range(0, image.width(), 3):
-            pixel = image.pixelColor(x, y)
-            if pixel.alpha() > 0:
-                painted += 1
-                colours.add(pixel.name())
-    return {"painted": painted, "colours": len(colours),
-            "errors": [e.message for e in job.errors()]}
+def render_in(project, layers) -> dict:
+    return render(layers, project.crs(), project.viewSettings().defaultViewExtent(),
+                  size=(600, 400), transform_context=project.transformContext())
 
 
 app = QgsApplication([], False)
@@ -57,7 +38,7 @@ for layer_id, layer in project.mapLayers().items():
             "provider": layer.providerType(), "crs": layer.crs().authid(),
             "styles": layer.styleManager().styles()}
     if layer.isValid():
-        info["render"] = render(project, [layer])
+        info["render"] = render_in(project, [layer])
         if layer.type() == QgsMapLayerType.VectorLayer:
             info["renderer"] = layer.renderer().type()
             info["legend"] = [item.label() for item in layer.renderer().legendSymbolItems()]
@@ -71,6 +52,6 @@ for layer_id, layer in project.mapLayers().items():
             info["renderer"] = layer.renderer().type()
     out["layers"][layer_id] = info
 visible = [node.layer() for node in root.findLayers() if node.isVisible() and node.layer()]
-out["all_visible"] = render(project, visible)
+out["all_visible"] = render_in(project, visible)
 print("RESULT " + json.dumps(out), flush=True)
 os._exit(0)

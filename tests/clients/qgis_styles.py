@@ -11,32 +11,13 @@ import os
 import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from qgis.core import (QgsApplication, QgsMapRendererSequentialJob, QgsMapSettings,  # noqa: E402
-                       QgsRasterLayer, QgsVectorLayer)
-from qgis.PyQt.QtCore import QSize  # noqa: E402
-from qgis.PyQt.QtGui import QColor  # noqa: E402
+from qgis.core import QgsApplication, QgsRasterLayer, QgsVectorLayer  # noqa: E402
+
+from qgis_render import render  # noqa: E402  (beside this script)
 
 
-def render(layer) -> dict:
-    settings = QgsMapSettings()
-    settings.setLayers([layer])
-    settings.setDestinationCrs(layer.crs())
-    settings.setExtent(layer.extent())
-    settings.setOutputSize(QSize(400, 300))
-    settings.setBackgroundColor(QColor(255, 255, 255, 0))
-    job = QgsMapRendererSequentialJob(settings)
-    job.start()
-    job.waitForFinished()
-    image = job.renderedImage()
-    painted, colours = 0, set()
-    for y in range(0, image.height(), 2):
-        for x in range(0, image.width(), 2):
-            pixel = image.pixelColor(x, y)
-            if pixel.alpha() > 0:
-                painted += 1
-                colours.add(pixel.name())
-    return {"painted": painted, "colours": len(colours),
-            "errors": [e.message for e in job.errors()]}
+def render_layer(layer) -> dict:
+    return render([layer], layer.crs(), layer.extent())
 
 
 def legend(layer) -> list:
@@ -48,7 +29,7 @@ def legend(layer) -> list:
                         "color": symbol.color().name() if symbol else None})
         return out
     return [{"label": label, "color": color.name()}
-            for label, color in layer.legendSymbologyItems()]
+            for label, color in layer.renderer().legendSymbologyItems()]
 
 
 app = QgsApplication([], False)
@@ -69,7 +50,7 @@ for job in json.loads(sys.argv[1]):
         renderer = layer.renderer()
         info["renderer"] = renderer.type() if renderer else None
         info["legend"] = legend(layer)
-        info["render"] = render(layer)
+        info["render"] = render_layer(layer)
     out[f"{job['name']}:{job['encoding']}"] = info
 print("RESULT " + json.dumps(out), flush=True)
 os._exit(0)
