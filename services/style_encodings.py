@@ -90,7 +90,8 @@ def _style(cid: str, sid: str, raw: dict[str, Any]) -> Style:
     else:
         raise ValueError(f"{cid}.{sid}: needs single, categories, ranges or ramp")
     if "missing" in raw:
-        style.classes.append(StyleClass("missing", raw["missing"]["color"], raw["missing"]["label"]))
+        missing = raw["missing"]
+        style.classes.append(StyleClass("missing", missing["color"], missing["label"]))
     return style
 
 
@@ -114,7 +115,9 @@ def _num(x: float) -> str:
 # --- QML (QGIS 3.22) -------------------------------------------------------------------------
 
 def _qgis_literal(value: Any) -> str:
-    return str(value) if isinstance(value, (int, float)) else "'" + str(value).replace("'", "''") + "'"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _qgis_input(style: Style) -> str:
@@ -131,8 +134,8 @@ def _qgis_filter(style: Style, c: StyleClass) -> str:
     if c.kind == "missing":
         return f"{f} IS NULL"
     if c.kind == "value":
-        inp = _qgis_input(style)
-        return f"({inp}) = {_qgis_literal(c.value)}" if style.fallback else f"{f} = {_qgis_literal(c.value)}"
+        compared = f"({_qgis_input(style)})" if style.fallback else f
+        return f"{compared} = {_qgis_literal(c.value)}"
     parts = ([f"{f} >= {_num(c.min)}"] if c.min is not None else []) + \
             ([f"{f} < {_num(c.max)}"] if c.max is not None else [])
     return " AND ".join(parts) if parts else f"{f} IS NOT NULL"
@@ -352,7 +355,8 @@ def to_sld(style: Style) -> str:
     root = ET.Element(f"{{{NS['sld']}}}StyledLayerDescriptor", {
         "version": "1.1.0",
         f"{{{NS['xsi']}}}schemaLocation":
-            "http://www.opengis.net/sld http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd"})
+            "http://www.opengis.net/sld "
+            "http://schemas.opengis.net/sld/1.1.0/StyledLayerDescriptor.xsd"})
     layer = ET.SubElement(root, f"{{{NS['sld']}}}NamedLayer")
     _se(layer, "Name", style.collection)
     user = ET.SubElement(layer, f"{{{NS['sld']}}}UserStyle")

@@ -19,7 +19,8 @@ from services.style_encodings import (BASE_URL_PLACEHOLDER, ENCODINGS, Style, en
 STYLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/styles"
 CONF = "http://www.opengis.net/spec/ogcapi-styles-1/1.0/conf/"
 SPECIFICATIONS = {  # encoding -> (title, version, specification)
-    "qml": ("QGIS QML", "3.22", "https://docs.qgis.org/3.22/en/docs/user_manual/appendices/qgis_file_formats.html"),
+    "qml": ("QGIS QML", "3.22",
+            "https://docs.qgis.org/3.22/en/docs/user_manual/appendices/qgis_file_formats.html"),
     "sld": ("OGC SLD 1.1 / SE 1.1", "1.1", "http://www.opengis.net/doc/IS/SE/1.1"),
     "mapbox": ("MapLibre style", "8", "https://maplibre.org/maplibre-style-spec/"),
 }

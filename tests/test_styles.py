@@ -185,8 +185,8 @@ def test_overheating_uses_the_shared_ramp():
     assert [(s["value"], s["color"]) for s in ramp["stops"]] == \
         [(c.value, c.color) for c in style.classes]
     doc = json.loads(style.path("mapbox").read_text(encoding="utf-8"))
-    assert doc["sources"]["surchauffe"]["tiles"] == [
-        BASE_URL_PLACEHOLDER + "/collections/surchauffe/map/tiles/WebMercatorQuad/{z}/{y}/{x}?f=png"]
+    tiles = "/collections/surchauffe/map/tiles/WebMercatorQuad/{z}/{y}/{x}?f=png"
+    assert doc["sources"]["surchauffe"]["tiles"] == [BASE_URL_PLACEHOLDER + tiles]
 
 
 def _store_values(cid: str, field: str) -> list:
