@@ -6,6 +6,8 @@ built here first.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import socket
@@ -33,11 +35,24 @@ def artois_geo(*args: str, env: dict | None = None, **kwargs) -> subprocess.Comp
                           env={**os.environ, **(env or {})}, check=True, **kwargs)
 
 
+@contextlib.contextmanager
+def exclusive(name: str):
+    """One pytest process at a time (pytest-xdist runs several): builds share var/ and PostGIS."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    with open(VAR / f".{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def manifest() -> dict:
     path = VAR / "store" / "manifest.json"
-    if not path.exists():
-        artois_geo("build")
+    with exclusive("build-embedded"):
+        if not path.exists():
+            artois_geo("build")
     return json.loads(path.read_text())
 
 
@@ -98,9 +113,16 @@ STORES = ["embedded", "postgis"]
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """The private PostGIS cluster of scripts/postgis.sh, loaded with every collection."""
-    url = subprocess.run(["bash", str(PROJECT / "scripts" / "postgis.sh"), "start"], check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    artois_geo("build", env={"DATABASE_URL": url}, capture_output=True)
+    with exclusive("build-postgis"):
+        url = subprocess.run(["bash", str(PROJECT / "scripts" / "postgis.sh"), "start"],
+                             check=True, capture_output=True, text=True
+                             ).stdout.strip().splitlines()[-1]
+        # built once per test run, whichever pytest-xdist worker comes first
+        run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
+        marker = VAR / ".postgis-built"
+        if not marker.exists() or marker.read_text() != run:
+            artois_geo("build", env={"DATABASE_URL": url}, capture_output=True)
+            marker.write_text(run)
     return url
 
 
