@@ -22,8 +22,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute, Route
 
 from services.catalog import load_catalog
 from services.front import ogc_error
@@ -32,10 +31,13 @@ from services.settings import PROJECT_DIR, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "webmap"
 MAPLIBRE_DIST = PROJECT_DIR / "node_modules" / "maplibre-gl" / "dist"
-# the ES module, its worker (loaded by the module from its own folder), the CSS, source maps
+# Only these names are served (no sub-folders, no dot-dot): the page's modules and CSS; the
+# MapLibre ES module, its worker (loaded by the module from its own folder), CSS, source maps.
+STATIC_FILE = re.compile(r"^[a-z0-9-]+\.(js|css)$")
 VENDOR_FILE = re.compile(r"^maplibre-gl(-worker|-shared)?\.(mjs|css|mjs\.map)$")
 SETUP_COMMAND = "npm ci --omit=dev --no-audit --no-fund"
-MEDIA_TYPES = {".mjs": "text/javascript", ".css": "text/css", ".map": "application/json"}
+MEDIA_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
+               ".map": "application/json"}
 
 
 def maplibre_installed() -> bool:
@@ -55,9 +57,8 @@ def _missing_library_page(lang: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=503, headers={"Retry-After": "3600"})
 
 
-@lru_cache(maxsize=1)
 def _page_template() -> str:
-    return (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    return (STATIC_DIR / "index.html").read_text(encoding="utf-8")  # 2 kB: no cache needed
 
 
 async def page(request: Request) -> Response:
@@ -69,19 +70,26 @@ async def page(request: Request) -> Response:
                         headers={"Vary": "Accept-Language", "Cache-Control": "no-cache"})
 
 
-async def vendor(request: Request) -> Response:
-    name = request.path_params["name"]
-    if not VENDOR_FILE.match(name):
+def _file(folder: Path, name: str, pattern: re.Pattern, max_age: int) -> Response:
+    path = folder / name
+    if not pattern.match(name) or not path.is_file():
         return ogc_error(404, "NotFound", f"Fichier inconnu : {name}", f"Unknown file: {name}")
+    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix],
+                        headers={"Cache-Control": f"public, max-age={max_age}"})
+
+
+async def static(request: Request) -> Response:
+    # no-cache: the browser revalidates (ETag) and sees a new version of the page at once
+    return _file(STATIC_DIR, request.path_params["name"], STATIC_FILE, 0)
+
+
+async def vendor(request: Request) -> Response:
     if not maplibre_installed():
         return ogc_error(503, "ServiceUnavailable",
                          f"MapLibre GL JS n'est pas installé : lancez « {SETUP_COMMAND} ».",
                          f"MapLibre GL JS is not installed: run '{SETUP_COMMAND}'.")
-    path = MAPLIBRE_DIST / name
-    if not path.is_file():
-        return ogc_error(404, "NotFound", f"Fichier inconnu : {name}", f"Unknown file: {name}")
-    return FileResponse(path, media_type=MEDIA_TYPES[path.suffix],
-                        headers={"Cache-Control": "public, max-age=86400"})
+    # the version is pinned in package-lock.json: a day of cache is safe
+    return _file(MAPLIBRE_DIST, request.path_params["name"], VENDOR_FILE, 86400)
 
 
 @lru_cache(maxsize=1)
@@ -114,5 +122,5 @@ def routes() -> list[BaseRoute]:
         Route("/map/", trailing_slash, methods=["GET", "HEAD"]),
         Route("/map/catalog.json", catalog, methods=["GET", "HEAD"]),
         Route("/map/vendor/{name}", vendor, methods=["GET", "HEAD"]),
-        Mount("/map/static", app=StaticFiles(directory=STATIC_DIR), name="webmap-static"),
+        Route("/map/static/{name}", static, methods=["GET", "HEAD"]),
     ]

@@ -4,14 +4,22 @@ The buffered tile's envelope, already in the storage CRS (EPSG:2154), is a bound
 of a `geom && envelope` test, so the GiST index picks the rows; each geometry is transformed
 into the tile matrix set's CRS, simplified at the zoom's tolerance and clipped/quantized by
 ST_AsMVTGeom. The dataset tile concatenates one ST_AsMVT per layer (||) in one statement.
-Identifiers are quoted with psycopg.sql; statements are prepared by the pool's connections
-(prepare_threshold) and bounded by its statement timeout (services/db.py).
+Identifiers are quoted with psycopg.sql.
+
+Tiles are the hot path (a map view asks for dozens at once), so they use an asyncio pool of
+their own, with services/db.py's URL, size and statement timeout: no thread hop per tile,
+and autocommit, so a tile is one round trip (no BEGIN/COMMIT around a read-only SELECT).
+Statements are prepared on each connection after their first use (prepare_threshold).
 """
 from __future__ import annotations
 
+import asyncio
+import os
 from functools import lru_cache
 
+import psycopg
 from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
 
 from services import db
 from services.tiles.mvt_source import BUFFER, EXTENT, STORAGE_SRID, Layer, TileBox, max_features
@@ -64,8 +72,42 @@ def _params(box: TileBox) -> dict:
             "qy1": qy1, "tol": box.tolerance, "cap": max_features()}
 
 
-def render(layers: tuple[Layer, ...], box: TileBox) -> bytes:
+class TileQueryError(Exception):
+    """The database did not answer in time, or could not be reached."""
+
+
+_pools: dict[tuple[str, int], AsyncConnectionPool] = {}
+_lock = asyncio.Lock()
+
+
+async def _pool() -> AsyncConnectionPool:
+    """This worker's pool (one per process and URL; created on the worker's event loop)."""
+    url = db.database_url()
+    key = (url, os.getpid())
+    pool = _pools.get(key)
+    if pool is None:
+        async with _lock:
+            pool = _pools.get(key)
+            if pool is None:
+                timeout_ms = int(float(os.environ.get("ARTOIS_QUERY_TIMEOUT", "10")) * 1000)
+                pool = AsyncConnectionPool(
+                    url, min_size=1, max_size=int(os.environ.get("ARTOIS_DB_POOL_SIZE", "8")),
+                    open=False, name="artois-geo-tiles", timeout=30,
+                    kwargs={"autocommit": True, "prepare_threshold": 1,
+                            "application_name": "artois-geo-tiles",
+                            "options": f"-c statement_timeout={timeout_ms}"})
+                await pool.open()
+                _pools[key] = pool
+    return pool
+
+
+async def render(layers: tuple[Layer, ...], box: TileBox) -> bytes:
     """The MVT bytes of `layers` in one tile (b'' when no feature falls in it)."""
-    with db.pool().connection() as conn:
-        row = conn.execute(_statement(layers, box.srid), _params(box)).fetchone()
+    try:
+        pool = await _pool()
+        async with pool.connection() as conn:
+            cur = await conn.execute(_statement(layers, box.srid), _params(box))
+            row = await cur.fetchone()
+    except (psycopg.errors.QueryCanceled, psycopg.OperationalError) as err:
+        raise TileQueryError(str(err)) from err
     return bytes(row[0]) if row and row[0] else b""

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from services.front import ogc_error
 from services.tiles import tms as tms_registry
-from services.tiles.mvt_source import Layer, TileBox, layers, tile_box
+from services.tiles.mvt_source import Layer, TileBox, layers, tile_box, tile_matrix_set
 
 MVT = "application/vnd.mapbox-vector-tile"
 REL_TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
@@ -94,14 +94,14 @@ def _collection_and_tms(request: Request) -> tuple[Layer, Any] | Response:
     layer = _collection(request.path_params["cid"])
     if isinstance(layer, Response):
         return layer
-    tms = tms_registry.get(request.path_params["tms"])
+    tms = tile_matrix_set(request.path_params["tms"])
     if tms is None:
         return _unknown_tms(request.path_params["tms"])
     return layer, tms
 
 
 def _tile(tms_id: str, z: str, row: str, col: str) -> TileBox | Response:
-    tms = tms_registry.get(tms_id)
+    tms = tile_matrix_set(tms_id)
     if tms is None:
         return _unknown_tms(tms_id)
     try:
@@ -121,25 +121,26 @@ def _tile(tms_id: str, z: str, row: str, col: str) -> TileBox | Response:
                          f"({matrix.matrixHeight} lignes, {matrix.matrixWidth} colonnes)",
                          f"Tile {zi}/{ri}/{ci} is outside matrix {zi} of {tms_id} "
                          f"({matrix.matrixHeight} rows, {matrix.matrixWidth} columns)")
-    return tile_box(tms, zi, ri, ci)
+    return tile_box(tms.id, zi, ri, ci)
 
 
-def _render(selected: tuple[Layer, ...], box: TileBox) -> bytes:
-    by_store: dict[str, list[Layer]] = {}
-    for layer in selected:
-        by_store.setdefault(layer.store, []).append(layer)
-    parts = []
-    for store, group in by_store.items():
-        if store == "postgis":
-            from services.tiles import mvt_postgis as backend
-        else:
-            from services.tiles import mvt_embedded as backend
-        parts.append(backend.render(tuple(group), box))
-    return b"".join(parts)  # MVT layers are concatenable protobuf messages
+async def _render(selected: tuple[Layer, ...], box: TileBox) -> bytes:
+    from services.tiles import mvt_embedded, mvt_postgis
+    on_postgis = tuple(layer for layer in selected if layer.store == "postgis")
+    embedded = tuple(layer for layer in selected if layer.store != "postgis")
+    data = await mvt_postgis.render(on_postgis, box) if on_postgis else b""
+    if embedded:  # sqlite and shapely block: off the event loop
+        data += await run_in_threadpool(mvt_embedded.render, embedded, box)
+    return data  # MVT layers are concatenable protobuf messages
 
 
 async def _tile_response(selected: tuple[Layer, ...], box: TileBox) -> Response:
-    data = await run_in_threadpool(_render, selected, box)
+    from services.tiles.mvt_postgis import TileQueryError
+    try:
+        data = await _render(selected, box)
+    except TileQueryError:
+        return ogc_error(503, "Timeout", "La base de données n'a pas répondu à temps",
+                         "The database did not answer in time")
     if not data:
         return Response(status_code=204)
     return Response(data, media_type=MVT)
@@ -234,7 +235,7 @@ async def tile_matrix_sets(request: Request) -> Response:
     base = _base_url()
     sets = []
     for tms_id in tms_registry.ids():
-        tms = tms_registry.get(tms_id)
+        tms = tile_matrix_set(tms_id)
         entry = {"id": tms_id, "title": tms.title,
                  "links": [{"rel": "self", "type": "application/json",
                             "href": f"{base}/tileMatrixSets/{tms_id}", "title": tms_id},
@@ -248,8 +249,8 @@ async def tile_matrix_sets(request: Request) -> Response:
          "title": "Jeux de matrices de tuiles / Tile matrix sets"}]})
 
 
-async def tile_matrix_set(request: Request) -> Response:
-    tms = tms_registry.get(request.path_params["tms"])
+async def one_tile_matrix_set(request: Request) -> Response:
+    tms = tile_matrix_set(request.path_params["tms"])
     if tms is None:
         return _unknown_tms(request.path_params["tms"])
     return JSONResponse(tms.model_dump(mode="json", exclude_none=True))
@@ -258,7 +259,7 @@ async def tile_matrix_set(request: Request) -> Response:
 def _tilesets_list(request: Request, selected: list[Layer], prefix: str, title: str) -> Response:
     sets = []
     for tms_id in tms_registry.ids():
-        tms = tms_registry.get(tms_id)
+        tms = tile_matrix_set(tms_id)
         url = f"{prefix}/{tms_id}"
         entry = {"title": f"{title} — {tms_id}", "dataType": "vector",
                  "crs": tms.crs.srs,
@@ -324,7 +325,7 @@ async def dataset_tilesets(request: Request) -> Response:
 
 
 async def dataset_tileset(request: Request) -> Response:
-    tms = tms_registry.get(request.path_params["tms"])
+    tms = tile_matrix_set(request.path_params["tms"])
     if tms is None:
         return _unknown_tms(request.path_params["tms"])
     found, _ = layers()
@@ -334,7 +335,7 @@ async def dataset_tileset(request: Request) -> Response:
 
 
 async def dataset_tilejson(request: Request) -> Response:
-    tms = tms_registry.get(request.path_params["tms"])
+    tms = tile_matrix_set(request.path_params["tms"])
     if tms is None:
         return _unknown_tms(request.path_params["tms"])
     found, _ = layers()
@@ -370,7 +371,7 @@ def routes() -> list[Route]:
     tile = "{z}/{row}/{col}"
     return [
         Route("/tileMatrixSets", tile_matrix_sets, methods=["GET", "HEAD"]),
-        Route("/tileMatrixSets/{tms}", tile_matrix_set, methods=["GET", "HEAD"]),
+        Route("/tileMatrixSets/{tms}", one_tile_matrix_set, methods=["GET", "HEAD"]),
         Route("/tiles", dataset_tilesets, methods=["GET", "HEAD"]),
         Route("/tiles/{tms}", dataset_tileset, methods=["GET", "HEAD"]),
         Route("/tiles/{tms}/tilejson.json", dataset_tilejson, methods=["GET", "HEAD"]),

@@ -9,11 +9,11 @@ import { bothLanguages, formatNumber, lang, onLanguageChange, pick, processLabel
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
-    if (key === 'style') Object.assign(el.style, value);
+    if (key === 'style') Object.entries(value).forEach(([name, v]) => el.style.setProperty(name, v));
     else if (key.startsWith('data-') || key.startsWith('aria-') || key === 'role') el.setAttribute(key, value);
     else el[key] = value;
   }
-  el.append(...children.flat().filter((c) => c != null && c !== false)
+  el.append(...children.flat(Infinity).filter((c) => c != null && c !== false)
     .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
   return el;
 }
@@ -79,16 +79,16 @@ function mutabilityResult(output) {
     h('th', { scope: 'row' }, useLabel(use.use)),
     h('td', { className: 'bar-cell' },
       h('span', { className: 'bar', style: { width: `${Math.max(0, Math.min(100, use.index))}%` } }),
-      h('span', { className: 'bar-value' }, formatNumber(use.index, 1))),
-    h('td', {}, processLabel(use.label), use.excluded ? ` (${t('excluded')})` : ''),
+      h('span', { className: 'bar-value' }, `${formatNumber(use.index, 1)} · ${processLabel(use.label)}`,
+        use.excluded ? ` (${t('excluded')})` : '')),
     h('td', { className: 'num' }, `${formatNumber(use.advantages, 2)} / ${formatNumber(use.constraints, 2)}`)));
   const reliability = evaluation.reliability;
   return h('div', { className: 'result mutability' },
     h('h3', {}, t('mutability')),
-    h('table', {},
-      h('thead', {}, h('tr', {}, h('th', {}, t('rank')), h('th', {}, t('use')), h('th', {}, `${t('index')} (%)`),
-        h('th', {}, t('potential')), h('th', {}, t('score')))),
-      h('tbody', {}, rows)),
+    h('div', { className: 'scroll' }, h('table', {},
+      h('thead', {}, h('tr', {}, h('th', {}, t('rank')), h('th', {}, t('use')),
+        h('th', {}, `${t('index')} (%) · ${t('potential')}`), h('th', { title: t('scoreTitle') }, t('score')))),
+      h('tbody', {}, rows))),
     h('p', { className: 'reliability' }, h('strong', {}, `${t('reliability')} : `),
       `${formatNumber(reliability.score, 1)} / 10 — ${processLabel(reliability.label)}`),
     h('p', { className: 'meta' }, `${t('algorithm')} : ${evaluation.algorithm_version}`));
@@ -126,10 +126,10 @@ function riskResult(output, name) {
   return h('div', { className: 'result risks' },
     h('h3', {}, t('riskMatrix')),
     h('a', { href: grid.src, target: '_blank', rel: 'noopener', className: 'grid-link' }, grid),
-    h('table', {},
+    h('div', { className: 'scroll' }, h('table', {},
       h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, t('risk')), h('th', {}, t('probability')),
         h('th', {}, t('gravity')), h('th', {}, t('criticity')))),
-      h('tbody', {}, rows)));
+      h('tbody', {}, rows))));
 }
 
 export function openCommune(properties) {
@@ -149,9 +149,9 @@ function solarResult(output) {
   const figure = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
   return h('div', { className: 'result solar' },
     h('h3', {}, t('solar')),
-    h('p', { className: 'solar-class', style: { '--class-colour': roof.class_colour || '#888' } },
-      h('span', { className: 'class-chip' }, roof.class), ' ', pick({ fr: roof.class_label_fr, en: roof.class_label_en })),
     h('dl', { className: 'figures' },
+      figure(t('solarClass'), h('span', { className: 'solar-class', style: { '--class-colour': roof.class_colour || '#888' } },
+        h('span', { className: 'class-chip' }, roof.class), ' ', pick({ fr: roof.class_label_fr, en: roof.class_label_en }))),
       figure(t('usableArea'), `${formatNumber(roof.usable_area_m2, 1)} m²`),
       figure(t('peakPower'), `${formatNumber(roof.peak_power_kwc, 2)} kWc`),
       figure(t('production'), `${formatNumber(roof.production_kwh_yr)} kWh`),
@@ -179,7 +179,7 @@ function fieldList(properties, fields, skip = []) {
   return h('dl', { className: 'fields' }, entries.map(([key, value]) => {
     const text = typeof value === 'string' && /^https?:\/\//.test(value)
       ? h('a', { href: value, target: '_blank', rel: 'noopener noreferrer' }, value)
-      : typeof value === 'number' ? formatNumber(value, 2) : String(value);
+      : typeof value === 'number' && !Number.isInteger(value) ? formatNumber(value, 2) : String(value);
     return [h('dt', {}, pick(fields[key]) || key), h('dd', {}, text)];
   }));
 }
@@ -191,7 +191,10 @@ function drawPopup() {
 
 function showPopup(map, lngLat, render, className) {
   if (popupView) popupView.popup.remove();
-  const popup = new Popup({ maxWidth: 'min(420px, 90vw)', className });
+  // the sheet hangs below the point: bring the point near the top of the map first
+  map.easeTo({ center: lngLat, offset: [0, -0.3 * map.getContainer().clientHeight], duration: 300 });
+  // no focus on open: it would scroll a long sheet down to its first link
+  const popup = new Popup({ maxWidth: 'min(420px, 90vw)', anchor: 'top', focusAfterOpen: false, className });
   popupView = { popup, render };
   popup.setLngLat(lngLat).setDOMContent(render()).addTo(map);
   popup.on('close', () => { if (popupView?.popup === popup) popupView = null; });
