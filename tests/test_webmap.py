@@ -157,6 +157,8 @@ def test_every_layer_loads_from_tiles_and_styles(server, browser):
     mp.idle()
     assert any("datetime=2022" in url and status == 200 for status, url, _ in mp.responses)
     mp.screenshot("all-layers", server)
+    mp.show_only("surchauffe", "communes")  # the raster alone, to see it in the screenshot
+    mp.screenshot("surchauffe-2022", server)
     mp.close()
     assert not mp.problems, mp.problems
 

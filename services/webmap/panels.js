@@ -118,18 +118,18 @@ function riskResult(output, name) {
   const en = lang() === 'en';
   const rows = output.risks.map((risk) => h('tr', { 'data-risk': risk.id },
     h('td', {}, risk.id),
-    h('th', { scope: 'row' }, en ? risk.label_en || risk.label : risk.label),
-    h('td', {}, (en ? risk.probability_en : risk.probability) || '–'),
-    h('td', {}, (en ? risk.gravity_en : risk.gravity) || '–'),
+    h('th', { scope: 'row' }, en ? risk.label_en || risk.label : risk.label,
+      h('small', {}, `${(en ? risk.probability_en : risk.probability) || '–'} × ${
+        (en ? risk.gravity_en : risk.gravity) || '–'}`)),
     h('td', {}, h('span', { className: `criticity ${CRITICITY_CLASS[risk.criticity] || 'none'}` },
       risk.criticity ? (en ? risk.criticity_en : risk.criticity) : t('notAssessed')))));
   return h('div', { className: 'result risks' },
     h('h3', {}, t('riskMatrix')),
     h('a', { href: grid.src, target: '_blank', rel: 'noopener', className: 'grid-link' }, grid),
-    h('div', { className: 'scroll' }, h('table', {},
-      h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, t('risk')), h('th', {}, t('probability')),
-        h('th', {}, t('gravity')), h('th', {}, t('criticity')))),
-      h('tbody', {}, rows))));
+    h('table', {},
+      h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, `${t('risk')} (${t('probability')} × ${t('gravity')})`),
+        h('th', {}, t('criticity')))),
+      h('tbody', {}, rows)));
 }
 
 export function openCommune(properties) {
