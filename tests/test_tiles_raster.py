@@ -129,6 +129,18 @@ def test_datetime_selects_the_summer(server, manifest):
     assert_ogc_error(server.get(url, params={"datetime": "l'été dernier"}), 400)
 
 
+def test_tiles_are_revalidated_without_rendering(server):
+    tms, tile = tile_for("LAMB93", *POINTS[0], 13)
+    url = f"{TILES}/LAMB93/13/{tile.y}/{tile.x}"
+    first = server.get(url, params={"datetime": "2023"})
+    etag = first.headers["ETag"]
+    again = server.get(url, params={"datetime": "2023"}, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag and not again.content
+    other = server.get(url, params={"datetime": "2024"}, headers={"If-None-Match": etag})
+    assert other.status_code == 200 and other.headers["ETag"] != etag
+    assert other.content != first.content
+
+
 def test_rescale_and_colormap_override_within_limits(server):
     tms, tile = tile_for("LAMB93", *POINTS[0], 13)
     url = f"{TILES}/LAMB93/13/{tile.y}/{tile.x}"

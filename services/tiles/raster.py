@@ -25,6 +25,7 @@ an unknown format or a bad parameter are a 400. Every error is a bilingual JSON 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -33,6 +34,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from importlib.metadata import version as _version
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode
@@ -82,6 +84,10 @@ CRS_URIS = {
     "http://www.opengis.net/def/crs/EPSG/0/2154": "EPSG:2154",
     "http://www.opengis.net/def/crs/EPSG/0/3857": "EPSG:3857",
 }
+# what else a rendered tile depends on: the libraries and this module's code
+_RENDER_VERSIONS = "titiler.core {}, rio-tiler {}, GDAL {}, {}".format(
+    _version("titiler.core"), _version("rio-tiler"), rasterio.__gdal_version__,
+    os.stat(__file__).st_mtime_ns)
 CRS_NAMES = {**CRS_URIS, **{v: v for v in CRS_URIS.values()}, "CRS84": "OGC:CRS84",
              "EPSG:900913": "EPSG:3857"}
 
@@ -633,18 +639,30 @@ class _ASGI:
 
 
 class _Rewrite:
-    """ASGI endpoint: check an OGC request, then hand it to titiler under its internal path."""
+    """ASGI endpoint: check an OGC request, then hand it to titiler under its internal path.
 
-    def __init__(self, target):
-        self.target = target  # (StarletteRequest) -> (path, extra query) or raises
+    With `validator`, the response carries an ETag computed from the request and the files it
+    depends on, so that a matching If-None-Match is answered 304 before any rendering (the
+    caching middleware keeps an ETag set by the route)."""
+
+    def __init__(self, target, validator=None):
+        self.target = target  # (StarletteRequest) -> (internal path, query) or raises
+        self.validator = validator  # (StarletteRequest, internal path, query) -> ETag
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = StarletteRequest(scope, receive)
         try:
             path, query = self.target(request)
+            etag = self.validator(request, path, query) if self.validator else None
         except CoverageError as err:
             await err.response()(scope, receive, send)
             return
+        if etag is not None:
+            asked = request.headers.get("if-none-match")
+            if asked and (asked.strip() == "*" or etag in (t.strip() for t in asked.split(","))):
+                await Response(status_code=304, headers={"ETag": etag})(scope, receive, send)
+                return
+            send = _with_etag(send, etag)
         child = dict(scope)
         child["path"] = path
         child["raw_path"] = path.encode()
@@ -652,6 +670,30 @@ class _Rewrite:
         child.pop("path_params", None)
         child.pop("endpoint", None)
         await titiler_app()(child, receive, send)
+
+
+def _with_etag(send: Send, etag: str) -> Send:
+    async def wrapped(message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 200:
+            message = {**message, "headers": [*message.get("headers", []),
+                                              (b"etag", etag.encode("latin-1"))]}
+        await send(message)
+    return wrapped
+
+
+def _tile_etag(request: StarletteRequest, path: str, query: str) -> str:
+    """A weak validator of a rendered tile: the internal path and query, the COG file and the
+    ramp file (their size and modification time), and the rendering libraries' versions."""
+    _, cog = dataset_path(request.path_params["collectionId"], request.query_params.get("datetime"))
+    ramp_file = STYLES_DIR / f"{request.path_params['collectionId']}.ramp.json"
+    parts = [path, "&".join(sorted(query.split("&"))), _RENDER_VERSIONS]
+    for file in (Path(cog), ramp_file):
+        try:
+            st = file.stat()
+            parts.append(f"{st.st_size}:{st.st_mtime_ns}")
+        except FileNotFoundError:
+            parts.append("-")
+    return 'W/"' + hashlib.blake2b("|".join(parts).encode(), digest_size=12).hexdigest() + '"'
 
 
 def _tile_target(request: StarletteRequest) -> tuple[str, str]:
@@ -976,7 +1018,7 @@ def routes() -> list[BaseRoute]:
         Route(cid + "/map/tiles/{tms}", _handled(tileset_metadata), methods=["GET", "HEAD"]),
         Route(cid + "/map/tiles/{tms}/tilejson.json", _handled(tilejson),
               methods=["GET", "HEAD"]),
-        Route(cid + "/map/tiles/{tms}/{z}/{row}/{col}", _Rewrite(_tile_target),
+        Route(cid + "/map/tiles/{tms}/{z}/{row}/{col}", _Rewrite(_tile_target, _tile_etag),
               methods=["GET", "HEAD"]),
         Route(cid + "/legend", _handled(legend), methods=["GET", "HEAD"]),
         Route(cid + "/point", _Rewrite(_point_target), methods=["GET", "HEAD"]),
