@@ -7,4 +7,6 @@ started=$(date +%s)
 bash scripts/setup.sh --test-tools
 .venv/bin/artois-geo build
 echo "Set-up and build took $(( $(date +%s) - started )) s"
-exec .venv/bin/python -m pytest -q --durations=25 "$@"
+# Two pytest processes, each test file in one of them: most tests wait on servers, QGIS or
+# Chromium, so two files at a time fill the two cores.
+exec .venv/bin/python -m pytest -q --durations=25 -n 2 --dist loadfile "$@"

@@ -87,7 +87,8 @@ class Server:
 def start_server(env: dict, name: str) -> Server:
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / f"server-{name}.log"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # pytest-xdist: one log per process
+    log = ARTIFACTS / (f"server-{name}-{worker}.log" if worker else f"server-{name}.log")
     process = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "serve", "--port", str(port), "--workers", "2",
          "--access-log", "--log-level", "info"],
