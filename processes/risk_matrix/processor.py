@@ -27,14 +27,13 @@ import copy
 import logging
 import re
 from functools import lru_cache
-from http import HTTPStatus
 from typing import Any
 
 import numpy as np
-import pyproj
 import shapely
-import shapely.geometry
 from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
+
+from processes.inputs import InputError, crs84_to_lambert93, geojson_polygon
 
 from . import core, indicators, svg
 
@@ -247,19 +246,8 @@ PROCESS_METADATA = {
 # --------------------------------------------------------------------------------------------
 # errors (bilingual; a manager that lets ProcessorExecuteError through keeps the status)
 # --------------------------------------------------------------------------------------------
-class RiskMatrixInputError(ProcessorExecuteError, ValueError):
-    """A bad input: 400 InvalidParameterValue, message in French (``fr``) and English (``en``).
-
-    A ValueError too, so that a job manager calling :meth:`RiskMatrixProcessor.validate_inputs`
-    before creating a job reports it as a client error."""
-
-    http_status_code = HTTPStatus.BAD_REQUEST
-    ogc_exception_code = "InvalidParameterValue"
-
-    def __init__(self, fr: str, en: str):
-        text = f"{fr} / {en}"
-        super().__init__(text, user_msg=text)
-        self.fr, self.en = fr, en
+class RiskMatrixInputError(InputError):
+    """A bad input of risk-matrix: 400, in French and English."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,42 +315,13 @@ def _canonical(data: dict[str, Any]) -> dict[str, Any]:
 
 def _geometry(data: dict[str, Any]):
     """The requested polygon in EPSG:2154 (validated)."""
-    raw = data["geometry"]
-    if not isinstance(raw, dict):
-        raise RiskMatrixInputError("geometry doit être un objet GeoJSON",
-                                   "geometry must be a GeoJSON object")
-    if raw.get("type") == "Feature":
-        raw = raw.get("geometry") or {}
-    if raw.get("type") not in ("Polygon", "MultiPolygon"):
-        raise RiskMatrixInputError(
-            "geometry doit être une géométrie GeoJSON Polygon ou MultiPolygon",
-            "geometry must be a GeoJSON Polygon or MultiPolygon geometry")
-    try:
-        geom = shapely.geometry.shape(raw)
-    except Exception as err:  # noqa: BLE001 - shapely raises several types on bad input
-        raise RiskMatrixInputError(f"geometry GeoJSON illisible : {err}",
-                                   f"unreadable GeoJSON geometry: {err}") from None
-    if geom.is_empty:
-        raise RiskMatrixInputError("geometry est vide", "geometry is empty")
-    if shapely.get_num_coordinates(geom) > MAX_VERTICES:
-        raise RiskMatrixInputError(f"geometry a plus de {MAX_VERTICES} sommets",
-                                   f"geometry has more than {MAX_VERTICES} vertices")
-    coords = shapely.get_coordinates(geom)
-    if not np.isfinite(coords).all():
-        raise RiskMatrixInputError("coordonnées non finies dans geometry",
-                                   "non-finite coordinates in geometry")
+    geom = geojson_polygon(data["geometry"], MAX_VERTICES, RiskMatrixInputError)
     crs = CRS_ALIASES.get(str(data.get("crs") or CRS84))
     if crs is None:
         raise RiskMatrixInputError("crs doit être CRS84 ou EPSG:2154",
                                    "crs must be CRS84 or EPSG:2154")
     if crs == CRS84:
-        if (np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any():
-            raise RiskMatrixInputError(
-                "coordonnées hors des bornes longitude/latitude : indiquer crs=EPSG:2154 pour "
-                "du Lambert-93",
-                "coordinates outside longitude/latitude bounds: set crs=EPSG:2154 for Lambert-93")
-        tr = pyproj.Transformer.from_crs("OGC:CRS84", "EPSG:2154", always_xy=True)
-        geom = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        geom = crs84_to_lambert93(geom, RiskMatrixInputError)
     if not geom.is_valid:
         geom = indicators._polygonal(shapely.make_valid(geom))
     if geom.is_empty or geom.area <= 0:

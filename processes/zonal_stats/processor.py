@@ -16,17 +16,16 @@ import copy
 import json
 import logging
 import re
-from http import HTTPStatus
 from typing import Any
 
 import numpy as np
-import pyproj
 import rasterio
 import rasterio.mask
 import shapely
 import shapely.geometry
 from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 
+from processes.inputs import InputError, crs84_to_lambert93, geojson_polygon
 from services.settings import PROJECT_DIR
 
 from . import core
@@ -123,16 +122,8 @@ PROCESS_METADATA = {
 }
 
 
-class ZonalInputError(ProcessorExecuteError, ValueError):
-    """A bad input: 400 InvalidParameterValue, in French (``fr``) and English (``en``)."""
-
-    http_status_code = HTTPStatus.BAD_REQUEST
-    ogc_exception_code = "InvalidParameterValue"
-
-    def __init__(self, fr: str, en: str):
-        text = f"{fr} / {en}"
-        super().__init__(text, user_msg=text)
-        self.fr, self.en = fr, en
+class ZonalInputError(InputError):
+    """A bad input of zonal-statistics: 400, in French and English."""
 
 
 def check_inputs(data: Any) -> dict[str, Any]:
@@ -163,30 +154,8 @@ def check_inputs(data: Any) -> dict[str, Any]:
 
 def zone_geometry(raw: Any):
     """A GeoJSON polygon in CRS84 -> shapely geometry in EPSG:2154 (validated)."""
-    if not isinstance(raw, dict):
-        raise ZonalInputError("geometry doit être un objet GeoJSON",
-                              "geometry must be a GeoJSON object")
-    if raw.get("type") == "Feature":
-        raw = raw.get("geometry") or {}
-    if raw.get("type") not in ("Polygon", "MultiPolygon"):
-        raise ZonalInputError("geometry doit être un Polygon ou MultiPolygon GeoJSON",
-                              "geometry must be a GeoJSON Polygon or MultiPolygon")
-    try:
-        geom = shapely.geometry.shape(raw)
-    except Exception as err:  # noqa: BLE001 - shapely raises several types on bad input
-        raise ZonalInputError(f"geometry GeoJSON illisible : {err}",
-                              f"unreadable GeoJSON geometry: {err}") from None
-    coords = shapely.get_coordinates(geom)
-    if geom.is_empty or shapely.get_num_coordinates(geom) > MAX_VERTICES \
-            or not np.isfinite(coords).all():
-        raise ZonalInputError(f"geometry vide, non finie ou de plus de {MAX_VERTICES} sommets",
-                              f"geometry empty, non-finite or with more than {MAX_VERTICES} "
-                              f"vertices")
-    if (np.abs(coords[:, 0]) > 180).any() or (np.abs(coords[:, 1]) > 90).any():
-        raise ZonalInputError("coordonnées hors des bornes longitude/latitude (CRS84)",
-                              "coordinates outside longitude/latitude bounds (CRS84)")
-    tr = pyproj.Transformer.from_crs("OGC:CRS84", "EPSG:2154", always_xy=True)
-    geom = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    geom = crs84_to_lambert93(geojson_polygon(raw, MAX_VERTICES, ZonalInputError),
+                              ZonalInputError)
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
     if geom.area <= 0 or geom.area / 1e6 > MAX_AREA_KM2:
