@@ -193,6 +193,11 @@ def _store_values(cid: str, field: str) -> list:
     gpkg = VAR / "store" / f"{cid}.gpkg"
     with sqlite3.connect(f"file:{gpkg}?mode=ro", uri=True) as con:
         table = cid.replace("-", "_")
+        columns = {row[1] for row in con.execute(f'PRAGMA table_info("{table}")')}
+        if field not in columns:
+            # e.g. the mutability scores before any batch run: every feature is unscored (and
+            # SQLite would read the unknown "field" as a string literal)
+            return [None]
         return [row[0] for row in con.execute(f'SELECT DISTINCT "{field}" FROM "{table}"')]
 
 
