@@ -187,3 +187,17 @@ def test_errors_and_jobs_are_not_cached(server):
     assert r.status_code == 404 and "etag" not in r.headers
     jobs = server.get("/jobs")
     assert jobs.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("path, params, cache_control", [
+    ("/collections/communes/tiles/WebMercatorQuad/12/1379/2078", {}, "public, max-age=300"),
+    ("/tiles/LAMB93/12/377/51", {}, "public, max-age=300"),
+    ("/collections/friches/styles/default", {"f": "qml"}, "public, max-age=86400"),
+    ("/tileMatrixSets/LAMB93", {}, "public, max-age=86400"),
+])
+def test_tiles_styles_and_tile_matrix_sets_are_cacheable(server, path, params, cache_control):
+    first = server.get(path, params=params)
+    assert first.status_code == 200, (path, first.status_code, first.text[:200])
+    assert first.content and first.headers["cache-control"] == cache_control
+    again = server.get(path, params=params, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
