@@ -3,7 +3,8 @@
 Each module listed in FRONT_MODULES is a small, swappable part. It may define:
 - `routes() -> list[starlette.routing.BaseRoute]`: its endpoints (matched before pygeoapi);
 - `collection_links(spec, base_url) -> list[dict]`: links added to a collection's metadata;
-- `conformance() -> list[str]`: conformance classes it implements.
+- `conformance() -> list[str]`: conformance classes it implements;
+- `landing_links(base_url) -> list[dict]`: links added to the landing page.
 A request no route matches goes on to pygeoapi unchanged.
 """
 from __future__ import annotations
@@ -52,6 +53,14 @@ def collection_links(spec: Any, base_url: str) -> list[dict[str, Any]]:
     for module in modules():
         if hasattr(module, "collection_links"):
             links.extend(module.collection_links(spec, base_url))
+    return links
+
+
+def landing_links(base_url: str) -> list[dict[str, Any]]:
+    links: list[dict[str, Any]] = []
+    for module in modules():
+        if hasattr(module, "landing_links"):
+            links.extend(module.landing_links(base_url))
     return links
 
 

@@ -184,4 +184,23 @@ def apply() -> None:
     processes_api.to_json = to_json
     itemtypes.transform_bbox = transform_bbox
     itemtypes.get_collection_items = get_collection_items
+    import pygeoapi.api as core_api
+    core_api.landing_page = _with_front_links(core_api.landing_page)
     itemtypes._artois_patched = True
+
+
+def _with_front_links(landing_page):
+    """The landing page (JSON) also links what services/front.py serves: tiles, styles,
+    the web map, the QGIS project."""
+    @functools.wraps(landing_page)
+    def wrapper(api, request):
+        headers, status, content = landing_page(api, request)
+        if status != 200 or not isinstance(content, str) or not content.startswith("{"):
+            return headers, status, content
+        from services import front
+        doc = json.loads(content)
+        known = {link.get("href") for link in doc.get("links", [])}
+        doc["links"] += [link for link in front.landing_links(api.base_url)
+                         if link["href"] not in known]
+        return headers, status, to_json(doc, api.pretty_print)
+    return wrapper

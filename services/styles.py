@@ -197,6 +197,14 @@ async def qgis_project(request: Request) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="artois.qgs"'})
 
 
+def landing_links(base_url: str) -> list[dict[str, Any]]:
+    return [{"rel": "http://www.opengis.net/def/rel/ogc/1.0/styles", "type": "application/json",
+             "href": f"{base_url}/styles", "title": "Styles (QML, SLD 1.1, MapLibre)"},
+            {"rel": "related", "type": "application/x-qgis-project",
+             "href": f"{base_url}/qgis/artois.qgs",
+             "title": "Projet QGIS / Lizmap de toutes les couches / QGIS / Lizmap project"}]
+
+
 def routes() -> list[Route]:
     return [
         Route("/styles", all_styles, methods=["GET", "HEAD"]),

@@ -116,6 +116,11 @@ async def trailing_slash(request: Request) -> Response:
     return RedirectResponse("../map", status_code=308)  # relative: works behind a path prefix
 
 
+def landing_links(base_url: str) -> list[dict[str, str]]:
+    return [{"rel": "related", "type": "text/html", "href": f"{base_url}/map",
+             "title": "Carte web de l'agence / The agency's web map"}]
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/map", page, methods=["GET", "HEAD"]),

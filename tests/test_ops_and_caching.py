@@ -201,3 +201,15 @@ def test_tiles_styles_and_tile_matrix_sets_are_cacheable(server, path, params, c
     assert first.content and first.headers["cache-control"] == cache_control
     again = server.get(path, params=params, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
+
+
+def test_landing_page_links_tiles_styles_map_and_project(server):
+    links = server.json("/", params={"f": "json"})["links"]
+    paths = {urlsplit(link["href"]).path for link in links}
+    for path in ("/tiles", "/styles", "/map", "/qgis/artois.qgs", "/TileMatrixSets"):
+        assert path in paths, (path, sorted(paths))
+    # the links answer; pygeoapi's /TileMatrixSets lists the server's two sets
+    for path in ("/tiles", "/styles", "/map", "/qgis/artois.qgs"):
+        assert server.get(path).status_code == 200, path
+    ids = {s["id"] for s in server.json("/TileMatrixSets")["tileMatrixSets"]}
+    assert ids == {"WebMercatorQuad", "LAMB93"}

@@ -367,11 +367,21 @@ async def arcgis_service(request: Request) -> Response:
     return JSONResponse(service_json(layer, tms, _lang(request)))
 
 
+def landing_links(base_url: str) -> list[dict[str, Any]]:
+    return [{"rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+             "type": "application/json", "href": f"{base_url}/tiles",
+             "title": "Tuiles vectorielles de toutes les collections / Vector tiles of every "
+                      "collection"}]
+
+
 def routes() -> list[Route]:
     tile = "{z}/{row}/{col}"
     return [
         Route("/tileMatrixSets", tile_matrix_sets, methods=["GET", "HEAD"]),
         Route("/tileMatrixSets/{tms}", one_tile_matrix_set, methods=["GET", "HEAD"]),
+        # pygeoapi's landing page links /TileMatrixSets: the same two sets answer there
+        Route("/TileMatrixSets", tile_matrix_sets, methods=["GET", "HEAD"]),
+        Route("/TileMatrixSets/{tms}", one_tile_matrix_set, methods=["GET", "HEAD"]),
         Route("/tiles", dataset_tilesets, methods=["GET", "HEAD"]),
         Route("/tiles/{tms}", dataset_tileset, methods=["GET", "HEAD"]),
         Route("/tiles/{tms}/tilejson.json", dataset_tilejson, methods=["GET", "HEAD"]),
