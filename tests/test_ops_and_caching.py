@@ -213,3 +213,14 @@ def test_landing_page_links_tiles_styles_map_and_project(server):
         assert server.get(path).status_code == 200, path
     ids = {s["id"] for s in server.json("/TileMatrixSets")["tileMatrixSets"]}
     assert ids == {"WebMercatorQuad", "LAMB93"}
+
+
+def test_gzip_where_it_helps(server):
+    """Vector tiles and JSON are compressed; PNG tiles (already compressed) are not."""
+    gz = {"Accept-Encoding": "gzip"}
+    mvt = requests.get(server.url + "/tiles/WebMercatorQuad/12/1379/2078", headers=gz, timeout=30)
+    assert mvt.status_code == 200 and mvt.headers.get("content-encoding") == "gzip"
+    png = requests.get(server.url + "/collections/surchauffe/map/tiles/WebMercatorQuad/12/1379/2078",
+                       params={"f": "png"}, headers=gz, timeout=30)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert "content-encoding" not in png.headers
