@@ -155,6 +155,10 @@ def write_runtime_config(settings: Settings) -> tuple[Path, Path]:
     os.environ["PYGEOAPI_CONFIG"] = str(config_path)
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)
     oas = get_oas(config, fail_on_invalid_collection=True)
+    from services import front_openapi
+    specs = load_catalog(settings.collections_dir)
+    front_openapi.extend(oas, [s.id for s in specs if s.kind == "features"],
+                         [s.id for s in specs if s.kind == "coverage"])
     _atomic_write(openapi_path, yaml.safe_dump(json.loads(json.dumps(oas, default=str)),
                                                allow_unicode=True, sort_keys=False))
     return config_path, openapi_path

@@ -224,3 +224,17 @@ def test_gzip_where_it_helps(server):
                        params={"f": "png"}, headers=gz, timeout=30)
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert "content-encoding" not in png.headers
+
+
+def test_openapi_documents_the_front_routes(server):
+    oas = server.json("/openapi", params={"f": "json"})
+    for path in ("/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+                 "/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+                 "/collections/{collectionId}/styles/{styleId}", "/map", "/health", "/ready",
+                 "/metrics", "/tileMatrixSets"):
+        assert path in oas["paths"], path
+    tile = oas["paths"]["/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"]["get"]
+    tms = next(p for p in tile["parameters"] if p["name"] == "tileMatrixSetId")
+    assert tms["schema"]["enum"] == ["WebMercatorQuad", "LAMB93"]
+    # pygeoapi's own paths are still there
+    assert "/collections/friches/items" in oas["paths"]

@@ -1,0 +1,113 @@
+"""The OpenAPI description of the routes served in front of pygeoapi (services/front.py):
+tiles, styles, the web map and operations. pygeoapi documents its own paths; these are added
+to the same document by services/config.py."""
+from __future__ import annotations
+
+from typing import Any
+
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+def _param(name: str, where: str = "path", schema: dict | None = None, desc: str = "",
+           required: bool | None = None) -> dict[str, Any]:
+    return {"name": name, "in": where, "description": desc,
+            "required": where == "path" if required is None else required,
+            "schema": schema or {"type": "string"}}
+
+
+TMS = _param("tileMatrixSetId", schema={"type": "string", "enum": ["WebMercatorQuad", "LAMB93"]},
+             desc="Tile matrix set / grille de tuiles")
+TILE = [_param("tileMatrix", schema={"type": "integer", "minimum": 0}, desc="zoom"),
+        _param("tileRow", schema={"type": "integer", "minimum": 0}),
+        _param("tileCol", schema={"type": "integer", "minimum": 0})]
+DATETIME = _param("datetime", "query", desc="year or date of a summer (e.g. 2023) / été choisi")
+ERRORS = {"400": {"description": "Bad request (bilingual OGC exception)"},
+          "404": {"description": "Not found (bilingual OGC exception)"}}
+
+
+def _get(tag: str, summary: str, params: list[dict], media: dict[str, str],
+         op_id: str) -> dict[str, Any]:
+    return {"get": {
+        "tags": [tag], "summary": summary, "operationId": op_id, "parameters": params,
+        "responses": {"200": {"description": summary,
+                              "content": {m: {"schema": {"type": "string", "format": "binary"}
+                                              if kind == "binary" else {"type": "object"}}
+                                          for m, kind in media.items()}},
+                      "304": {"description": "Not modified (If-None-Match matched the ETag)"},
+                      **ERRORS}}}
+
+
+def paths(collection_ids: list[str], coverage_ids: list[str]) -> dict[str, Any]:
+    cid = _param("collectionId", schema={"type": "string", "enum": collection_ids})
+    cov = _param("collectionId", schema={"type": "string", "enum": coverage_ids})
+    json_ = {"application/json": "json"}
+    out: dict[str, Any] = {
+        "/tileMatrixSets": _get("tiles", "Tile matrix sets", [], json_, "getTileMatrixSets"),
+        "/tileMatrixSets/{tileMatrixSetId}": _get(
+            "tiles", "One tile matrix set (OGC 2D TMS 2.0)", [TMS], json_, "getTileMatrixSet"),
+        "/tiles": _get("tiles", "Vector tilesets of the dataset", [], json_, "getDatasetTilesets"),
+        "/tiles/{tileMatrixSetId}": _get("tiles", "Dataset vector tileset", [TMS], json_,
+                                         "getDatasetTileset"),
+        "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": _get(
+            "tiles", "A vector tile holding every collection as a layer (204 when empty)",
+            [TMS, *TILE], {MVT: "binary"}, "getDatasetTile"),
+        "/collections/{collectionId}/tiles": _get(
+            "tiles", "Vector tilesets of a collection", [cid], json_, "getCollectionTilesets"),
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}": _get(
+            "tiles", "Vector tileset metadata", [cid, TMS], json_, "getCollectionTileset"),
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json": _get(
+            "tiles", "TileJSON 3.0", [cid, TMS], json_, "getCollectionTileJSON"),
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}":
+            _get("tiles", "A vector tile of a collection (204 when empty)", [cid, TMS, *TILE],
+                 {MVT: "binary"}, "getCollectionVectorTile"),
+        "/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}":
+            _get("tiles", "A coloured map tile of a coverage",
+                 [cov, TMS, *TILE, DATETIME,
+                  _param("f", "query", {"type": "string", "enum": ["png", "webp"]})],
+                 {"image/png": "binary", "image/webp": "binary"}, "getCoverageMapTile"),
+        "/collections/{collectionId}/legend": _get(
+            "tiles", "Legend of a coverage's colours",
+            [cov, _param("f", "query", {"type": "string", "enum": ["json", "png"]})],
+            {"application/json": "json", "image/png": "binary"}, "getCoverageLegend"),
+        "/collections/{collectionId}/point": _get(
+            "tiles", "Value of a coverage at a point",
+            [cov, _param("lon", "query", {"type": "number"}, required=True),
+             _param("lat", "query", {"type": "number"}, required=True), DATETIME],
+            json_, "getCoveragePoint"),
+        "/styles": _get("styles", "Every style", [], json_, "getStyles"),
+        "/collections/{collectionId}/styles": _get(
+            "styles", "Styles of a collection", [cid], json_, "getCollectionStyles"),
+        "/collections/{collectionId}/styles/{styleId}": _get(
+            "styles", "A style as QML, SLD 1.1 or MapLibre",
+            [cid, _param("styleId"),
+             _param("f", "query", {"type": "string", "enum": ["qml", "sld", "mapbox"]})],
+            {"application/vnd.qgis.qml": "binary",
+             "application/vnd.ogc.sld+xml;version=1.1": "binary",
+             "application/vnd.mapbox.style+json": "json"}, "getStyle"),
+        "/qgis/artois.qgs": _get("styles", "QGIS / Lizmap project of every layer", [],
+                                 {"application/x-qgis-project": "binary"}, "getQgisProject"),
+        "/map": _get("map", "The agency's web map (HTML)", [], {"text/html": "binary"}, "getMap"),
+        "/health": _get("operations", "Alive", [], json_, "getHealth"),
+        "/ready": _get("operations", "Store and job manager answer (503 otherwise)", [], json_,
+                       "getReady"),
+        "/metrics": _get("operations", "Prometheus metrics", [], {"text/plain": "binary"},
+                         "getMetrics"),
+    }
+    return out
+
+
+TAGS = [
+    {"name": "tiles", "description": "OGC API Tiles: vector (MVT) and map tiles, WebMercatorQuad "
+                                     "and LAMB93 / tuiles vectorielles et raster"},
+    {"name": "styles", "description": "OGC API Styles: QML, SLD 1.1, MapLibre; QGIS project"},
+    {"name": "map", "description": "Carte web / web map"},
+    {"name": "operations", "description": "Exploitation / operations"},
+]
+
+
+def extend(oas: dict[str, Any], collection_ids: list[str], coverage_ids: list[str]) -> None:
+    """Add the front routes to pygeoapi's document (pygeoapi's own paths win)."""
+    for path, item in paths(collection_ids, coverage_ids).items():
+        oas["paths"].setdefault(path, item)
+    known = {t["name"] for t in oas.get("tags", [])}
+    oas.setdefault("tags", []).extend(t for t in TAGS if t["name"] not in known)
