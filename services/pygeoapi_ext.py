@@ -186,7 +186,21 @@ def apply() -> None:
     itemtypes.get_collection_items = get_collection_items
     import pygeoapi.api as core_api
     core_api.landing_page = _with_front_links(core_api.landing_page)
+    core_api.gen_collection = _templated_links(core_api.gen_collection)
     itemtypes._artois_patched = True
+
+
+def _templated_links(gen_collection):
+    """pygeoapi copies only type/rel/title/href/hreflang of configured links: a link whose
+    href is a URI template (tiles: {tileMatrix}…) gets back its `templated: true`."""
+    @functools.wraps(gen_collection)
+    def wrapper(*args, **kwargs):
+        data = gen_collection(*args, **kwargs)
+        for link in data.get("links", []):
+            if "{" in str(link.get("href", "")):
+                link["templated"] = True
+        return data
+    return wrapper
 
 
 def _with_front_links(landing_page):
