@@ -187,7 +187,32 @@ def apply() -> None:
     import pygeoapi.api as core_api
     core_api.landing_page = _with_front_links(core_api.landing_page)
     core_api.gen_collection = _templated_links(core_api.gen_collection)
+    core_api.get_collection_schema = _typed_geometry(core_api.get_collection_schema)
+    itemtypes.get_collection_queryables = _typed_geometry(itemtypes.get_collection_queryables)
     itemtypes._artois_patched = True
+
+
+@functools.lru_cache(maxsize=1)
+def _geometry_formats() -> dict[str, str]:
+    """Collection id → JSON Schema format of its geometry (OGC Features Part 5 names)."""
+    from services.catalog import load_catalog
+    from services.settings import get_settings
+    return {spec.id: "geometry-" + spec.geometry_type.lower()
+            for spec in load_catalog(get_settings().collections_dir) if spec.geometry_type}
+
+
+def _typed_geometry(handler):
+    """pygeoapi writes `geometry-any` in /schema and /queryables; each collection file names
+    its geometry type (QGIS and GDAL read it to type the layer)."""
+    @functools.wraps(handler)
+    def wrapper(api, request, dataset, *args, **kwargs):
+        headers, status, content = handler(api, request, dataset, *args, **kwargs)
+        fmt = _geometry_formats().get(dataset)
+        if status == 200 and fmt and isinstance(content, str) and content.startswith("{"):
+            content = content.replace('"format":"geometry-any"', f'"format":"{fmt}"').replace(
+                '"format": "geometry-any"', f'"format": "{fmt}"')
+        return headers, status, content
+    return wrapper
 
 
 def _templated_links(gen_collection):

@@ -95,6 +95,13 @@ def test_queryables_are_typed(server, cid):
     for name, field in (spec.fields or {}).items():
         if field.get("enum"):
             assert props[name]["enum"] == field["enum"]
+    # the geometry's type, and every feature has it
+    fmt = props["geometry"]["format"]
+    assert fmt == "geometry-" + spec.geometry_type.lower()
+    schema = server.json(f"/collections/{cid}/schema")
+    assert schema["properties"]["geometry"]["format"] == fmt
+    page = server.json(f"/collections/{cid}/items", params={"limit": 200})
+    assert {f["geometry"]["type"] for f in page["features"]} == {spec.geometry_type}
 
 
 def test_schema_names_the_geometry_and_id(server):
