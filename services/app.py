@@ -187,6 +187,7 @@ def create_app() -> ASGIApp:
 
     from services import front, ops
     from services.caching import CachePolicy, HTTPCaching
+    from services.cors import CORS
     from services.settings import get_settings
     from services.transactions import Transactions
 
@@ -201,10 +202,12 @@ def create_app() -> ASGIApp:
     # Tiles, styles, the web map and operations (services/front.py) are matched first.
     app = Transactions(OGCExceptionMiddleware(RequestGuard(front.router(pygeoapi_app))),
                        base_url=CONFIG["server"]["url"])
+    # CORS (services/cors.py) outside the caching layer: its 304s carry the headers too
+    app = ops.RequestMetrics(CORS(HTTPCaching(app, CachePolicy(
+        tiles=settings.cache_tiles, static=settings.cache_static, data=settings.cache_data)),
+        settings.cors_origins))
     # Level 1: a 115 kB page compresses 10x faster than at pygeoapi's level 9 and only 20 %
     # larger; pygeoapi's own gzip is off in pygeoapi-config.yml. Adds Vary: Accept-Encoding.
-    app = ops.RequestMetrics(HTTPCaching(app, CachePolicy(
-        tiles=settings.cache_tiles, static=settings.cache_static, data=settings.cache_data)))
     return GZipMiddleware(app, minimum_size=1024, compresslevel=1)
 
 

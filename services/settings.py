@@ -33,6 +33,8 @@ class Settings(BaseSettings):
                               description="Cache-Control of styles, tile matrix sets, web map files")
     cache_data: str = Field("no-cache",
                             description="Cache-Control of collections and items (revalidated by ETag)")
+    cors_origins: str = Field("*", description="Origins whose web pages may call the API "
+                              "(read and write, CORS): * = any, or a comma list of origins")
     database_url: str | None = Field(
         None, validation_alias=AliasChoices("DATABASE_URL", "ARTOIS_DATABASE_URL"),
         description="PostgreSQL/PostGIS URL; unset = embedded GeoPackage store")

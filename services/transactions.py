@@ -8,7 +8,8 @@ An ASGI layer in front of pygeoapi (see services.app.create_app). It answers:
   ``DELETE`` on ``/collections/{id}/items/{featureId}``, which need ``If-Match`` with the
   feature's current ETag (428 without it, 412 when stale: checked inside the writer's
   transaction, on the locked row, so two concurrent edits never silently lose one);
-- ``OPTIONS`` on both paths (``Allow``: how QGIS finds out a layer is editable);
+- ``OPTIONS`` on both paths (``Allow``: how QGIS finds out a layer is editable); CORS
+  preflights and headers (browser pages on other origins) are services/cors.py's, outside;
 - ``GET`` / ``HEAD`` of one feature of an editable collection: pygeoapi's response plus an
   ``ETag`` header.
 
@@ -429,7 +430,5 @@ class Transactions:
             headers.append((b"content-type", content_type.encode()))
         if status != 204:
             headers.append((b"content-length", str(len(body)).encode()))
-        headers.append((b"access-control-allow-origin", b"*"))
-        headers.append((b"access-control-expose-headers", b"ETag, Location, Content-Crs"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body if status != 204 else b""})
