@@ -108,6 +108,8 @@ def runtime_config(settings: Settings) -> dict[str, Any]:
     manifest = json.loads(manifest_path.read_text())
     server = base["server"]
     server["url"] = settings.url
+    # the "about" link and the URL of the HTML landing page lead to the agency's web map
+    base["metadata"]["identification"]["url"] = f"{settings.url}/map"
     server["bind"] = {"host": settings.host, "port": settings.port}
     server["limits"]["max_items"] = settings.max_items
     server["locale_dir"] = str(settings.var_dir / "locale")

@@ -211,6 +211,8 @@ def test_landing_page_links_tiles_styles_map_and_project(server):
     # the links answer; pygeoapi's /TileMatrixSets lists the server's two sets
     for path in ("/tiles", "/styles", "/map", "/qgis/artois.qgs"):
         assert server.get(path).status_code == 200, path
+    about = next(link for link in links if link["rel"] == "about")
+    assert about["href"] == server.url + "/map"
     ids = {s["id"] for s in server.json("/TileMatrixSets")["tileMatrixSets"]}
     assert ids == {"WebMercatorQuad", "LAMB93"}
 
