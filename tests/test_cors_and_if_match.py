@@ -8,13 +8,18 @@ other settings restart that server with them (`serve_with`).
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import morecantile
 import pytest
 import requests
 
 from conftest import start_server
+from test_browser import ARGS, CHROMIUM
 from test_transactions import (BETHUNE, EDITOR, GEOJSON, STORES, Stack, assert_bilingual,
                                create, new_zae, open_stack, square)
 
@@ -133,6 +138,76 @@ def test_browser_edit_cycle_with_the_exposed_etag(stack):
     assert r.status_code == 204, r.text[:500]
     assert_readable(r)
     assert stack.request("GET", path, headers=page).status_code == 404
+
+
+@contextlib.contextmanager
+def page_origin():
+    """A web page on another origin (another host name and port than the API's)."""
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"<!doctype html><title>carte</title><p>carte</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://localhost:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+EDIT_IN_PAGE = """async ({api, feature, key}) => {
+  const auth = {'Authorization': 'Bearer ' + key};
+  const created = await fetch(api + '/collections/zae/items', {method: 'POST',
+      headers: {...auth, 'Content-Type': 'application/geo+json'}, body: JSON.stringify(feature)});
+  const location = created.headers.get('Location');
+  const read = await fetch(location);
+  const etag = read.headers.get('ETag');
+  const current = await read.json();
+  current.properties.nom = 'Modifiée dans Chromium';
+  const put = await fetch(location, {method: 'PUT', body: JSON.stringify(current),
+      headers: {...auth, 'Content-Type': 'application/geo+json', 'If-Match': etag}});
+  const stale = await fetch(location, {method: 'DELETE', headers: {...auth, 'If-Match': etag}});
+  const del = await fetch(location, {method: 'DELETE',
+      headers: {...auth, 'If-Match': put.headers.get('ETag')}});
+  return {created: created.status, location, etag, put: put.status,
+          nom: (await put.json()).properties.nom, stale: stale.status,
+          staleCode: (await stale.json()).code, deleted: del.status};
+}"""
+
+
+@pytest.mark.skipif(not shutil.which("chromium"),
+                    reason="chromium is installed by scripts/setup.sh --test-tools")
+def test_chromium_page_on_another_origin_edits(stack):
+    """Real fetch() calls from a page on another origin: Chromium's own CORS checks."""
+    from playwright.sync_api import sync_playwright
+    serve_with(stack)
+    with page_origin() as origin, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(origin + "/")
+            out = page.evaluate(EDIT_IN_PAGE, {"api": stack.url, "feature": new_zae(stack),
+                                               "key": EDITOR["Authorization"].split()[1]})
+        finally:
+            browser.close()
+    # the deliberate stale DELETE is logged; nothing else (no "blocked by CORS policy")
+    assert [e for e in errors if "412" not in e] == [], errors
+    assert out["created"] == 201 and out["location"].startswith(stack.url), out
+    assert out["etag"] and out["etag"].startswith('"'), out
+    assert (out["put"], out["nom"]) == (200, "Modifiée dans Chromium"), out
+    assert (out["stale"], out["staleCode"]) == (412, "PreconditionFailed"), out
+    assert out["deleted"] == 204, out
+    assert stack.request("GET", out["location"][len(stack.url):]).status_code == 404
 
 
 def test_errors_of_writes_are_readable_by_the_page(stack):
