@@ -35,7 +35,7 @@ _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^/(health|ready|metrics)$"), "private"),
     (re.compile(r"^/(jobs|processes/[^/]+/execution)(/|$)"), "private"),
     (re.compile(r"/tiles/[^/]+/\d+/\d+/\d+$"), "tiles"),
-    (re.compile(r"^/(tileMatrixSets|map/vendor|map/static|styles)(/|$)"), "static"),
+    (re.compile(r"^/(tileMatrixSets|vendor|map/vendor|map/static|styles)(/|$)"), "static"),
     (re.compile(r"^/collections/[^/]+/(styles|legend)(/|$)"), "static"),
 ]
 

@@ -24,6 +24,7 @@ FRONT_MODULES = (
     "services.tiles.raster",   # raster map tiles of coverages (titiler-core factories)
     "services.styles",         # OGC API Styles: QML, SLD 1.1, MapLibre style JSON
     "services.webmap",         # /map: the agency's MapLibre web map
+    "services.vendor",         # /vendor: the libraries of pygeoapi's HTML pages (no CDN)
 )
 
 
