@@ -189,7 +189,31 @@ def apply() -> None:
     core_api.gen_collection = _templated_links(core_api.gen_collection)
     core_api.get_collection_schema = _typed_geometry(core_api.get_collection_schema)
     itemtypes.get_collection_queryables = _typed_geometry(itemtypes.get_collection_queryables)
+    _serve_libraries_locally()
     itemtypes._artois_patched = True
+
+
+def _serve_libraries_locally() -> None:
+    """pygeoapi's templates load their libraries from CDNs; services.vendor serves them from
+    npm. Every pygeoapi module binds render_j2_template by name: util first (for modules
+    imported later), then each module already imported."""
+    import sys
+
+    import pygeoapi.util as util
+    from services.vendor import rewrite_cdn_urls
+
+    original = util.render_j2_template
+
+    @functools.wraps(original)
+    def render_j2_template(config, tpl_config, template, data, locale_=None):
+        return rewrite_cdn_urls(original(config, tpl_config, template, data, locale_),
+                                config["server"]["url"])
+
+    util.render_j2_template = render_j2_template
+    for name, module in list(sys.modules.items()):
+        if name.startswith("pygeoapi") and \
+                getattr(module, "render_j2_template", None) is original:
+            module.render_j2_template = render_j2_template
 
 
 @functools.lru_cache(maxsize=1)

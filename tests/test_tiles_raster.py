@@ -352,3 +352,18 @@ def test_qgis_renders_xyz_and_lambert93_wmts(server, tmp_path):
         assert info["colours"] > 20, (name, info)         # coloured by the ramp
         assert info["reddish_or_bluish"] > 0.05, (name, info)
     assert seen["wmts_lamb93"]["crs"] == "EPSG:2154"
+
+
+def test_text_coverages_are_bounded(server):
+    """CoverageJSON and HTML write every cell as text: the whole coverage (~6 million cells,
+    92 MB of HTML) is refused with a 400 that says what to do; a small bbox is served."""
+    for fmt in ("json", "html"):
+        r = server.get("/collections/surchauffe/coverage", params={"f": fmt})
+        assert r.status_code == 400, (fmt, r.status_code, len(r.content))
+        body = r.json()
+        assert "f=GTiff" in body["description_en"] and "f=GTiff" in body["description_fr"]
+    small = server.get("/collections/surchauffe/coverage",
+                       params={"f": "json", "bbox": "2.62,50.52,2.64,50.54"})
+    assert small.status_code == 200 and small.json()["type"] == "Coverage"
+    tif = server.get("/collections/surchauffe/coverage", params={"f": "GTiff"})
+    assert tif.status_code == 200 and tif.content[:4] in (b"II*\x00", b"MM\x00*")

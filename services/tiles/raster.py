@@ -970,10 +970,40 @@ def _wants_subset(request: StarletteRequest) -> bool:
     return any(k in q for k in OURS) or ("bbox" in q and fmt in GTIFF_FORMATS)
 
 
+MAX_TEXT_PIXELS = 250_000  # CoverageJSON / HTML (pygeoapi writes every value as text)
+
+
+def _text_pixels(request: StarletteRequest, path: str) -> int:
+    """Cells of the coverage pygeoapi would write as CoverageJSON or HTML for this request
+    (the whole coverage without bbox: ~6 million cells, 92 MB of HTML)."""
+    q = request.query_params
+    with rasterio.open(path) as src:
+        if not q.get("bbox"):
+            return src.width * src.height
+        try:
+            box = _bbox_param(q["bbox"])
+        except CoverageError:
+            return 0  # pygeoapi answers the bad bbox itself
+        left, bottom, right, top = transform_bounds("OGC:CRS84", src.crs, *box[:4])
+        res_x, res_y = src.res
+        return int(abs(right - left) / res_x * abs(top - bottom) / res_y)
+
+
 async def coverage_subset(scope: Scope, receive: Receive, send: Send) -> None:
     request = StarletteRequest(scope, receive)
     cid = request.path_params["collectionId"]
     entry = _manifest().get(cid)
+    fmt = (request.query_params.get("f") or "json").lower()
+    if isinstance(entry, dict) and entry.get("kind") == "coverage" and \
+            not _wants_subset(request) and fmt not in GTIFF_FORMATS and \
+            await run_in_threadpool(_text_pixels, request, entry["data"]) > MAX_TEXT_PIXELS:
+        response = _bad(
+            f"trop de cellules pour du CoverageJSON ou du HTML (plus de {MAX_TEXT_PIXELS:,}) : "
+            "réduire bbox ou demander f=GTiff".replace(",", " "),
+            f"too many cells for CoverageJSON or HTML (over {MAX_TEXT_PIXELS:,}): reduce "
+            "bbox or ask for f=GTiff").response()
+        await response(scope, receive, send)
+        return
     if not (isinstance(entry, dict) and entry.get("kind") == "coverage") \
             or not _wants_subset(request):
         from pygeoapi.starlette_app import APP as pygeoapi_app
