@@ -83,6 +83,7 @@ ACTIVE = ("accepted", "running")
 FINISHED = ("successful", "failed", "dismissed")
 MAX_ATTEMPTS = 2
 TICK_S = 1.0
+DEAD_OWNER_GRACE_S = 6.0  # > uvicorn's graceful shutdown (5 s, services/cli.py)
 JSON_TYPES = (None, "", "application/json", "application/ld+json", "application/geo+json")
 HOST = socket.gethostname()
 
@@ -910,7 +911,10 @@ class Runtime:
             try:
                 os.kill(int(pid), 0)
             except ProcessLookupError:
-                return True
+                # Dead, but wait out a server stop first: the owner's sibling workers are
+                # stopping too (uvicorn gives them 5 s) and must not claim the job only to die
+                # with it, which would burn the job's last attempt.
+                return now - float(row["heartbeat"]) > DEAD_OWNER_GRACE_S
             except PermissionError:
                 return False
         return False
