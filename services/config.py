@@ -71,7 +71,7 @@ def resource(spec: CollectionSpec, entry: dict[str, Any], settings: Settings) ->
     if spec.kind == "coverage":
         res["providers"] = [{
             "type": "coverage",
-            "name": "rasterio",
+            "name": "services.providers.rasterio_cog.RasterioCOGProvider",
             "data": entry["data"],
             "options": {"DATA_ENCODING": "COG"},
             "format": {"name": "GTiff", "mimetype": "application/tiff"},

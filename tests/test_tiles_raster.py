@@ -367,3 +367,13 @@ def test_text_coverages_are_bounded(server):
     assert small.status_code == 200 and small.json()["type"] == "Coverage"
     tif = server.get("/collections/surchauffe/coverage", params={"f": "GTiff"})
     assert tif.status_code == 200 and tif.content[:4] in (b"II*\x00", b"MM\x00*")
+
+
+def test_coveragejson_names_lambert93_by_its_epsg_uri(server):
+    """pygeoapi wrote `…/def/crs/OGC/1.3/2154` (no such CRS; CoverageJSON readers refuse it)."""
+    cov = server.json("/collections/surchauffe/coverage",
+                      params={"f": "json", "bbox": "2.62,50.52,2.64,50.54"})
+    systems = [r["system"] for r in cov["domain"]["referencing"]]
+    ids = {s.get("id") for s in systems}
+    assert "http://www.opengis.net/def/crs/EPSG/0/2154" in ids, systems
+    assert not any("OGC/1.3/2154" in str(i) for i in ids)
