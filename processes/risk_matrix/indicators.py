@@ -26,11 +26,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio
-import rasterio.features
-import rasterio.windows
 import shapely
 from shapely.geometry.base import BaseGeometry
+
+from processes.raster_zones import Raster, raster_values
 
 #: collections read by each environmental risk (the processor reads these, the output cites them)
 RISK_COLLECTIONS: dict[str, list[str]] = {
@@ -249,62 +248,8 @@ def _r(value: float | None, digits: int = 2) -> float | None:
 
 
 # --------------------------------------------------------------------------------------------
-# R1 — urban overheating (raster)
+# R1 — urban overheating (raster; cells read by processes.raster_zones)
 # --------------------------------------------------------------------------------------------
-class Raster:
-    """Band 1 of a raster read once (masked), for many areas (see :func:`raster_values`)."""
-
-    def __init__(self, path: str | Path):
-        self.path = path
-        with rasterio.open(path) as ds:
-            self.data = ds.read(1, masked=True)
-            self.transform = ds.transform
-            self.width, self.height = ds.width, ds.height
-
-    def window(self, win: rasterio.windows.Window) -> tuple[np.ma.MaskedArray, Any]:
-        (r0, r1), (c0, c1) = win.toranges()
-        return self.data[r0:r1, c0:c1], rasterio.windows.transform(win, self.transform)
-
-
-def _window(bounds, transform, width: int, height: int) -> rasterio.windows.Window:
-    full = rasterio.windows.Window(0, 0, width, height)
-    w = rasterio.windows.from_bounds(*bounds, transform=transform)
-    c0, r0 = math.floor(w.col_off), math.floor(w.row_off)
-    c1, r1 = math.ceil(w.col_off + w.width), math.ceil(w.row_off + w.height)
-    return rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0).intersection(full)
-
-
-def raster_values(path: "str | Path | Raster", geom: BaseGeometry) -> np.ndarray:
-    """Valid pixel values whose centre lies in ``geom`` (all touched pixels if none does).
-
-    ``path`` is a raster file (read for this area only) or a :class:`Raster` already in memory
-    (a batch of areas: same pixels, the file is opened once)."""
-    if isinstance(path, Raster):
-        try:
-            win = _window(geom.bounds, path.transform, path.width, path.height)
-        except rasterio.errors.WindowError:
-            return np.array([], dtype=np.float32)
-        arr, transform = path.window(win)
-    else:
-        with rasterio.open(path) as ds:
-            try:
-                win = _window(geom.bounds, ds.transform, ds.width, ds.height)
-            except rasterio.errors.WindowError:
-                return np.array([], dtype=np.float32)
-            arr = ds.read(1, window=win, masked=True)
-            transform = ds.window_transform(win)
-    if arr.size == 0:
-        return np.array([], dtype=np.float32)
-    valid = ~np.ma.getmaskarray(arr)
-    for touched in (False, True):
-        inside = rasterio.features.geometry_mask([geom], out_shape=arr.shape, transform=transform,
-                                                 invert=True, all_touched=touched)
-        sel = inside & valid
-        if sel.any():
-            return np.asarray(arr.data[sel], dtype=np.float64)
-    return np.array([], dtype=np.float64)
-
-
 def r1_overheating(parts: Sequence[Part], raster_path: "str | Path | Raster", year: int,
                    params: Mapping[str, Any]) -> dict[str, Any]:
     """Share of the area above the overheating threshold and the people living there."""

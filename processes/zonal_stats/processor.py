@@ -4,7 +4,7 @@ Inputs: ``commune`` (INSEE code; its geometry is read from the ``communes`` coll
 :mod:`services.layers`, whichever store is set) or ``geometry`` (GeoJSON Polygon/MultiPolygon or
 a Feature carrying one, CRS84), and ``year`` or ``datetime`` (a summer, as for the map tiles;
 default the latest). The raster is the ``surchauffe`` COG of that summer (a file of the store on
-both stores), read with rasterio.mask (cells whose centre is inside the zone).
+both stores), read by processes.raster_zones (cells whose centre is inside the zone).
 
 Output ``statistics`` (JSON): mean, max, min and 90th percentile of the anomaly (°C), share of
 the valid cells at or above the ramp's hot threshold (styles/surchauffe.ramp.json), valid pixel
@@ -20,11 +20,10 @@ from typing import Any
 
 import numpy as np
 import rasterio
-import rasterio.mask
 import shapely
-import shapely.geometry
 from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 
+from processes.raster_zones import raster_values
 from processes.inputs import InputError, crs84_to_lambert93, geojson_polygon
 from services.settings import PROJECT_DIR
 
@@ -165,16 +164,12 @@ def zone_geometry(raw: Any):
 
 
 def read_zone(path: str, geom) -> tuple[np.ndarray, np.ndarray, float]:
-    """(values, valid, cell area m²) of the cells whose centre is in `geom` (EPSG:2154)."""
+    """(values, valid, cell area m²) of the cells in `geom` (EPSG:2154), by the rule
+    risk-matrix uses too (processes.raster_zones)."""
+    values = raster_values(path, geom)
     with rasterio.open(path) as src:
-        try:
-            masked, _ = rasterio.mask.mask(src, [shapely.geometry.mapping(geom)], crop=True,
-                                           filled=False, indexes=1)
-        except ValueError:  # "Input shapes do not overlap raster."
-            raise ZonalInputError("la zone ne recoupe pas la couverture de surchauffe",
-                                  "the area does not meet the overheating coverage") from None
         cell_area = abs(src.transform.a * src.transform.e)
-    return np.ma.getdata(masked), ~np.ma.getmaskarray(masked), cell_area
+    return values, np.ones(values.shape, dtype=bool), cell_area
 
 
 def _summer(data: dict[str, Any]) -> tuple[int, str]:
