@@ -1,4 +1,4 @@
-"""Command line: `artois-geo build` and `artois-geo serve`."""
+"""Command line: `artois-geo build`, `artois-geo serve`, `artois-geo worker`, imports."""
 from __future__ import annotations
 
 import argparse
@@ -35,14 +35,51 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.access_log:  # our JSON access lines (services.ops), not uvicorn's plain ones
         os.environ["ARTOIS_ACCESS_LOG"] = "true"
     os.environ.setdefault("ARTOIS_LOG_LEVEL", args.log_level)
-    print(f"Serving on {settings.url} with {workers} worker(s)", flush=True)
+    job_workers = settings.job_worker_count if args.workers_jobs is None else args.workers_jobs
+    pool = _start_job_pool(job_workers)
+    print(f"Serving on {settings.url} with {workers} worker(s) and {job_workers} job "
+          f"worker(s)", flush=True)
     # uvloop + httptools: plain asyncio/h11 added ~40 ms per keep-alive request with
     # several workers on these machines (uvicorn issue 3149).
     uvicorn.run("services.app:app", host=args.host, port=args.port, workers=workers,
                 loop="uvloop", http="httptools", log_level=args.log_level,
                 access_log=False, proxy_headers=True,
                 timeout_graceful_shutdown=5)
+    _stop_job_pool(pool)
     return 0
+
+
+def _start_job_pool(count: int):
+    """The job workers of this server: `artois-geo worker` as a child process (it stops when
+    this process ends, even when killed)."""
+    import subprocess
+    if count <= 0:
+        return None
+    return subprocess.Popen([sys.executable, "-m", "services.cli", "worker", "--workers",
+                             str(count)], env=os.environ.copy())
+
+
+def _stop_job_pool(pool) -> None:
+    if pool is None or pool.poll() is not None:
+        return
+    pool.terminate()
+    try:
+        pool.wait(timeout=15)
+    except Exception:  # noqa: BLE001
+        pool.kill()
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from services.jobs.worker import run_pool
+
+    count = settings.job_worker_count if args.workers is None else args.workers
+    if count <= 0:
+        print("artois-geo worker: --workers must be at least 1", file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(args.log_level.upper())
+    print(f"Job workers: {count} ({'PostgreSQL' if settings.database_url else 'SQLite'} "
+          f"queue)", flush=True)
+    return run_pool(count)
 
 
 def _fresh_metrics_dir(settings: Settings) -> None:
@@ -67,7 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--workers", type=int, default=None)
     p_serve.add_argument("--log-level", default="warning")
     p_serve.add_argument("--access-log", action="store_true")
+    p_serve.add_argument("--workers-jobs", type=int, default=None,
+                         help="job worker processes beside the server (default: "
+                              "ARTOIS_JOB_WORKERS, else the CPU count; 0: none)")
     p_serve.set_defaults(func=cmd_serve)
+    p_worker = sub.add_parser("worker", help="run job workers only (no HTTP), on the same "
+                              "store as the servers")
+    p_worker.add_argument("--workers", type=int, default=None,
+                          help="worker processes (default: ARTOIS_JOB_WORKERS, else CPUs)")
+    p_worker.add_argument("--log-level", default="warning")
+    p_worker.set_defaults(func=cmd_worker)
     from services.importer import add_commands  # import, history, restore
     add_commands(sub)
     args = parser.parse_args(argv)

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 FRONT_MODULES = (
     "services.ops",            # /health, /ready, /metrics
+    "services.jobs.api",       # OGC API Processes: execution and jobs (owners, the queue)
     "services.tiles.vector",   # OGC API Tiles, vector (MVT), both stores
     "services.tiles.raster",   # raster map tiles of coverages (titiler-core factories)
     "services.styles",         # OGC API Styles: QML, SLD 1.1, MapLibre style JSON

@@ -737,6 +737,77 @@ MESSAGES: dict[str, dict[str, str]] = {
         'fr': 'Adresse de rappel {field} invalide : {url} (URL http ou https attendue)',
         'en': 'Invalid callback URL {field}: {url} (an http or https URL is expected)',
     },
+    'job_callback_unresolved': {
+        'fr': "Adresse de rappel {field} refusée : l'hôte {host} est introuvable",
+        'en': 'Callback URL {field} refused: host {host} cannot be resolved',
+    },
+    'job_callback_address': {
+        'fr': "Adresse de rappel {field} refusée : {host} mène à l'adresse {address}, "
+              'locale, privée ou réservée (ARTOIS_CALLBACK_PRIVATE_NETWORKS pour l\'autoriser)',
+        'en': 'Callback URL {field} refused: {host} leads to {address}, a loopback, private '
+              'or reserved address (ARTOIS_CALLBACK_PRIVATE_NETWORKS allows it)',
+    },
+    'job_subscriber_invalid': {
+        'fr': '« subscriber » doit être un objet {{"successUri": URL, "inProgressUri": URL, '
+              '"failedUri": URL}} avec au moins successUri, reçu {value}',
+        'en': '\'subscriber\' must be an object {{"successUri": URL, "inProgressUri": URL, '
+              '"failedUri": URL}} with at least successUri, got {value}',
+    },
+    'process_not_found': {
+        'fr': 'Traitement introuvable : {id}',
+        'en': 'Process not found: {id}',
+    },
+    'job_body_not_json': {
+        'fr': "Le corps de la requête n'est pas du JSON valide",
+        'en': 'The request body is not valid JSON',
+    },
+    'job_body_not_utf8': {
+        'fr': "Le corps de la requête n'est pas encodé en UTF-8",
+        'en': 'The request body is not UTF-8',
+    },
+    'job_body_too_deep': {
+        'fr': 'Le corps de la requête est imbriqué trop profondément (au plus {max} niveaux)',
+        'en': 'The request body is nested too deeply (at most {max} levels)',
+    },
+    'job_body_nul': {
+        'fr': 'Le corps de la requête contient un caractère NUL (\\u0000), refusé',
+        'en': 'The request body holds a NUL character (\\u0000), which is refused',
+    },
+    'job_body_unknown': {
+        'fr': 'Membres inconnus dans le corps de la requête : {keys} '
+              '(possibles : inputs, outputs, response, subscriber)',
+        'en': 'Unknown members in the request body: {keys} '
+              '(allowed: inputs, outputs, response, subscriber)',
+    },
+    'job_format_invalid': {
+        'fr': 'Format non pris en charge : {value} (json ou html)',
+        'en': 'Unsupported format: {value} (json or html)',
+    },
+    'job_param_invalid': {
+        'fr': 'Paramètre {name} invalide : {value} (de {low} à {high})',
+        'en': 'Invalid parameter {name}: {value} (from {low} to {high})',
+    },
+    'job_queue_full': {
+        'fr': "La file des tâches est pleine ({max} en attente) : réessayez dans quelques "
+              'secondes',
+        'en': 'The job queue is full ({max} waiting): try again in a few seconds',
+    },
+    'job_owner_limit': {
+        'fr': 'Vous avez déjà {max} tâches en attente ou en cours : réessayez quand '
+              "l'une d'elles sera terminée",
+        'en': 'You already have {max} jobs waiting or running: try again when one of them '
+              'has finished',
+    },
+    'job_result_not_ready': {
+        'fr': "La tâche {id} n'est pas terminée : son résultat n'est pas encore disponible",
+        'en': 'Job {id} has not finished: its result is not available yet',
+    },
+    'job_result_too_large': {
+        'fr': 'Le résultat de la tâche ({size} octets) dépasse la taille maximale de '
+              '{limit} octets : réduisez la demande',
+        'en': 'The job result ({size} bytes) exceeds the maximum size of {limit} bytes: '
+              'ask for less',
+    },
     'job_accepted': {
         'fr': 'Tâche acceptée, en attente de démarrage',
         'en': 'Job accepted and ready for execution',

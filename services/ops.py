@@ -133,7 +133,9 @@ def configure_logging(level: str = "warning", fmt: str = "json", access: bool = 
 
 # ---------------------------------------------------------------------------- endpoints
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    """Alive (always 200 while the process answers), with the job queue when it can be read."""
+    jobs = await _check(_check_jobs, 0.5)
+    return JSONResponse({"status": "ok", "queue": jobs.get("queue")})
 
 
 def _check_database() -> dict[str, Any]:
@@ -148,20 +150,17 @@ def _check_database() -> dict[str, Any]:
 
 
 def _check_jobs() -> dict[str, Any]:
-    from pygeoapi.starlette_app import api_
-    manager = api_.manager
-    runtime = getattr(manager, "runtime", None)
-    if runtime is not None and not runtime.ready.is_set():
-        return {"status": "down", "detail": "job store not ready"}
-    counts = manager.store.counts()
-    for status, n in counts.items():
+    from services.jobs.api import queue_report
+    queue = queue_report()
+    for status, n in queue.pop("by_status").items():
         JOBS.labels(status).set(n)
-    return {"status": "ok", "jobs": sum(counts.values()), "by_status": counts}
+    saturated = queue["queued"] >= queue.pop("max_queued")
+    return {"status": "saturated" if saturated else "ok", "queue": queue}
 
 
-async def _check(fn) -> dict[str, Any]:
+async def _check(fn, timeout: float = READY_TIMEOUT_S) -> dict[str, Any]:
     try:
-        return await asyncio.wait_for(run_in_threadpool(fn), READY_TIMEOUT_S)
+        return await asyncio.wait_for(run_in_threadpool(fn), timeout)
     except asyncio.TimeoutError:
         return {"status": "down", "detail": f"no answer within {READY_TIMEOUT_S:g} s"}
     except Exception as err:  # noqa: BLE001 - readiness reports, it does not fail
@@ -171,7 +170,8 @@ async def _check(fn) -> dict[str, Any]:
 async def ready(request: Request) -> Response:
     checks = {"database": await _check(_check_database), "jobs": await _check(_check_jobs)}
     ok = all(c["status"] == "ok" for c in checks.values())
-    return JSONResponse({"status": "ok" if ok else "down", "checks": checks},
+    return JSONResponse({"status": "ok" if ok else "down", "checks": checks,
+                         "queue": checks["jobs"].get("queue")},
                         status_code=200 if ok else 503)
 
 

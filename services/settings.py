@@ -35,9 +35,61 @@ class Settings(BaseSettings):
                             description="Cache-Control of collections and items (revalidated by ETag)")
     cors_origins: str = Field("*", description="Origins whose web pages may call the API "
                               "(read and write, CORS): * = any, or a comma list of origins")
+    # -- OGC API Processes: the job queue (services/jobs) ---------------------------------
+    job_workers: int | None = Field(None, description="Job worker processes started by "
+                                    "`artois-geo serve` (0: none, jobs run by `artois-geo "
+                                    "worker` elsewhere); default: the number of CPUs")
+    job_timeout: float = Field(300.0, description="Seconds a job may run (per process: "
+                               "ARTOIS_JOB_TIMEOUT_<PROCESS_ID>)")
+    job_lease: float = Field(15.0, description="Seconds without a heartbeat after which a "
+                             "running job's worker is taken for dead and the job queued again")
+    job_retention_days: float = Field(30.0, description="Finished jobs are deleted after")
+    job_max_queued: int = Field(200, description="Jobs waiting in the queue, all owners: "
+                                "beyond, 429 and /ready answers 503")
+    job_max_queued_per_owner: int = Field(20, description="Jobs waiting or running per owner "
+                                          "(a user, or the address of anonymous callers)")
+    job_sync_wait: float = Field(60.0, description="Seconds a synchronous execution waits for "
+                                 "its job before answering 201 with the job's address")
+    job_max_input_bytes: int = Field(5 * 1_048_576, description="Largest execute request body")
+    job_max_result_bytes: int = Field(64 * 1_048_576, description="Largest job result")
+    job_nice: int = Field(10, description="Scheduling niceness of job workers (the API first)")
+    job_poll: float = Field(0.25, description="Seconds between two looks at the queue of an "
+                            "idle worker")
+    job_test_delay: float = Field(0.0, description="Tests only: seconds each job sleeps first")
+    process_access: str = Field("", description="Per-deployment process access, overriding "
+                                "the processes' own: `process=role,…` (role: public, reader, "
+                                "editor, admin)")
+    callback_hosts: str = Field("", description="Hosts that job callbacks may reach "
+                                "(comma list, * = any public host); default none")
+    callback_private_networks: str = Field(
+        "", description="Networks (CIDR) of loopback/private addresses that callbacks may "
+        "reach anyway; default none")
+    callback_timeout: float = Field(5.0, description="Seconds to connect and to answer, per "
+                                    "callback")
     database_url: str | None = Field(
         None, validation_alias=AliasChoices("DATABASE_URL", "ARTOIS_DATABASE_URL"),
         description="PostgreSQL/PostGIS URL; unset = embedded GeoPackage store")
+
+    def job_timeout_for(self, process_id: str, default: float | None = None) -> float:
+        """ARTOIS_JOB_TIMEOUT_<PROCESS_ID>, else `default` (the processor's), else
+        job_timeout."""
+        import os
+        import re
+        value = os.environ.get("ARTOIS_JOB_TIMEOUT_" + re.sub(r"[^A-Z0-9]", "_",
+                                                              process_id.upper()))
+        try:
+            if value:
+                return float(value)
+        except ValueError:
+            pass
+        return float(default) if default else self.job_timeout
+
+    @property
+    def job_worker_count(self) -> int:
+        import os
+        if self.job_workers is None:
+            return os.cpu_count() or 1
+        return max(0, self.job_workers)
 
     @property
     def store_dir(self) -> Path:

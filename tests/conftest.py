@@ -109,6 +109,9 @@ def start_server(env: dict, name: str) -> Server:
 
 
 STORES = ["embedded", "postgis"]
+# API keys of the shared servers (services/auth.py): token:role:user
+READER, EDITOR, ADMIN = "test-reader-key", "test-editor-key", "test-admin-key"
+KEYS = f"{READER}:reader:rita,{EDITOR}:editor:eddie,{ADMIN}:admin:ada"
 
 
 @pytest.fixture(scope="session")
@@ -129,7 +132,7 @@ def database_url() -> str:
 
 @pytest.fixture(scope="session", params=STORES)
 def server(request, manifest) -> Server:
-    env = {}
+    env = {"ARTOIS_API_KEYS": KEYS}
     if request.param == "postgis":
         env["DATABASE_URL"] = request.getfixturevalue("database_url")
     srv = start_server(env, request.param)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import PROJECT
+from conftest import ADMIN, EDITOR, PROJECT, READER
 
 SCENARIOS = sorted((PROJECT / "processes" / "mutability" / "data" / "scenarios").glob("*.json"))
 USES = {"residentiel", "equipements", "culture", "tertiaire", "industrie", "renaturation",
@@ -34,10 +34,15 @@ def execute(server, inputs: dict, prefer: str | None = None, **body) -> requests
     return server.post(EXECUTE, data=json.dumps({"inputs": inputs, **body}), headers=headers)
 
 
-def wait_job(server, job_id: str, timeout: float = 60) -> dict:
+def owner(r: requests.Response) -> dict:
+    """The header that reads or deletes the anonymous job created by `r`."""
+    return {"X-Job-Token": r.headers["X-Job-Token"]}
+
+
+def wait_job(server, job_id: str, headers: dict, timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        job = server.json(f"/jobs/{job_id}")
+        job = server.json(f"/jobs/{job_id}", headers=headers)
         if job["status"] in ("successful", "failed", "dismissed"):
             return job
         assert time.monotonic() < deadline, job
@@ -159,11 +164,32 @@ def test_unknown_friche_is_a_bilingual_400(server):
     ({"criteria": {"unavailable": ["surfaceSite"], "auto": {"surfaceSite": 3}}}, "surfaceSite"),
     ({"criteria": {"moon": {}}}, "moon"),
     ({}, "friche"),
-    ({"batch": True, "friche": FRICHE}, "batch"),
 ])
 def test_invalid_inputs_are_400_naming_the_input(server, inputs, name):
-    r = execute(server, inputs)
+    if "batch" in inputs:  # batch mode needs an editor, whose inputs are then checked
+        r = server.post(EXECUTE, data=json.dumps({"inputs": inputs}),
+                        headers={"Content-Type": "application/json", "X-API-Key": EDITOR})
+    else:
+        r = execute(server, inputs)
     assert_bilingual(r, 400, name)
+
+
+def test_batch_mode_writes_so_it_needs_the_editor_role(server):
+    """Batch mode writes every friche: 401 anonymous, 403 for a reader; an editor's request
+    is then checked like any other (here refused before anything is written)."""
+    body = json.dumps({"inputs": {"batch": True, "friche": FRICHE}})
+    anonymous = server.post(EXECUTE, data=body, headers={"Content-Type": "application/json"})
+    assert_bilingual(anonymous, 401)
+    assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
+    reader = server.post(EXECUTE, data=body, headers={"Content-Type": "application/json",
+                                                     "X-API-Key": READER})
+    assert_bilingual(reader, 403, "editor")
+    editor = server.post(EXECUTE, data=body, headers={"Content-Type": "application/json",
+                                                     "Authorization": f"Bearer {EDITOR}"})
+    assert_bilingual(editor, 400, "batch")
+    wrong = server.post(EXECUTE, data=json.dumps({"inputs": {"friche": FRICHE}}),
+                        headers={"Content-Type": "application/json", "X-API-Key": "nope"})
+    assert_bilingual(wrong, 401)  # an unknown key is refused even where none is needed
 
 
 def test_body_that_is_not_an_object_is_400(server):
@@ -180,7 +206,9 @@ def test_async_execution_job_document_and_results(server):
     assert r.headers["Preference-Applied"] == "respond-async"
     assert r.json()["status"] in ("accepted", "running")
     assert any(lk["rel"] == "monitor" for lk in r.json()["links"])
-    job = wait_job(server, job_id)
+    mine = owner(r)
+    assert r.json()["jobToken"] == mine["X-Job-Token"]
+    job = wait_job(server, job_id, mine)
     assert job["status"] == "successful" and job["progress"] == 100, job
     for key in ("created", "started", "finished", "updated"):
         assert job[key], key
@@ -188,47 +216,59 @@ def test_async_execution_job_document_and_results(server):
     assert rels["status"] == f"{server.url}/jobs/{job_id}"
     results_href = rels["http://www.opengis.net/def/rel/ogc/1.0/results"]
     # OWSLib and curl send no Accept header (requests' default */* neither names a type)
-    plain = requests.get(results_href.split("?")[0], headers={"Accept": None}, timeout=60)
+    plain = requests.get(results_href.split("?")[0], headers={"Accept": None, **mine},
+                         timeout=60)
     assert plain.status_code == 200 and plain.headers["Content-Type"].startswith(
         "application/json"), plain.headers
     assert {u["use"] for u in plain.json()["result"]["results"]} == USES
-    html = server.get(f"/jobs/{job_id}/results", headers={"Accept": "text/html"})
+    html = server.get(f"/jobs/{job_id}/results", headers={"Accept": "text/html", **mine})
     assert html.status_code == 200 and "text/html" in html.headers["Content-Type"]
-    assert server.get(f"/jobs/{job_id}", params={"f": "html"}).status_code == 200
+    assert server.get(f"/jobs/{job_id}", params={"f": "html"}, headers=mine).status_code == 200
     # a finished job is deleted with its results
-    d = server.http.delete(f"{server.url}/jobs/{job_id}", timeout=60)
+    d = server.http.delete(f"{server.url}/jobs/{job_id}", headers=mine, timeout=60)
     assert d.status_code == 200 and d.json()["status"] == "dismissed", d.text[:300]
-    assert_bilingual(server.get(f"/jobs/{job_id}"), 404, job_id)
-    assert_bilingual(server.get(f"/jobs/{job_id}/results"), 404, job_id)
+    assert_bilingual(server.get(f"/jobs/{job_id}", headers=mine), 404, job_id)
+    assert_bilingual(server.get(f"/jobs/{job_id}/results", headers=mine), 404, job_id)
 
 
 def test_job_messages_follow_the_language(server):
     r = execute(server, {"criteria": scenario(SCENARIOS[0])["input"]}, prefer="respond-async")
     job_id = r.json()["jobID"]
-    wait_job(server, job_id)
-    assert server.json(f"/jobs/{job_id}", params={"lang": "fr"})["message"] == "Tâche terminée"
-    assert server.json(f"/jobs/{job_id}", params={"lang": "en"})["message"] == "Job complete"
+    mine = owner(r)
+    wait_job(server, job_id, mine)
+    assert server.json(f"/jobs/{job_id}", params={"lang": "fr"},
+                       headers=mine)["message"] == "Tâche terminée"
+    assert server.json(f"/jobs/{job_id}", params={"lang": "en"},
+                       headers=mine)["message"] == "Job complete"
 
 
 def test_jobs_list_pages_with_next_links(server):
+    """A user's jobs, paged (the jobs of the reader key: others may submit meanwhile)."""
+    reader = {"X-API-Key": READER}
     for path in SCENARIOS[:3]:
-        assert execute(server, {"criteria": scenario(path)["input"]}).status_code == 200
-    first = server.json("/jobs", params={"limit": 2})
+        r = server.post(EXECUTE, data=json.dumps({"inputs": {"criteria": scenario(path)[
+            "input"]}}), headers={"Content-Type": "application/json", **reader})
+        assert r.status_code == 200 and "X-Job-Token" not in r.headers
+    first = server.json("/jobs", params={"limit": 2}, headers=reader)
     assert len(first["jobs"]) == 2 and first["numberMatched"] >= 3
     nxt = [lk["href"] for lk in first["links"] if lk["rel"] == "next"]
     assert nxt and "offset=2" in nxt[0] and "limit=2" in nxt[0]
-    second = requests.get(nxt[0], timeout=60).json()
+    second = requests.get(nxt[0], headers=reader, timeout=60).json()
     assert second["jobs"] and any(lk["rel"] == "prev" for lk in second["links"])
     if second["numberMatched"] == first["numberMatched"]:  # no job created meanwhile
         assert not {j["jobID"] for j in first["jobs"]} & {j["jobID"] for j in second["jobs"]}
     total = first["numberMatched"]
-    last = server.json("/jobs", params={"limit": 2, "offset": max(total - 2, 0)})
+    last = server.json("/jobs", params={"limit": 2, "offset": max(total - 2, 0)},
+                       headers=reader)
     if max(total - 2, 0) + 2 >= last["numberMatched"]:
         assert not any(lk["rel"] == "next" for lk in last["links"])
-    every = server.json("/jobs", params={"limit": 10000})
+    every = server.json("/jobs", params={"limit": 10000}, headers=reader)
     assert len(every["jobs"]) == min(every["numberMatched"], 10000)
     assert every["numberMatched"] >= total
-    assert server.get("/jobs", params={"f": "html"}).status_code == 200
+    everybody = server.json("/jobs", params={"limit": 10000}, headers={"X-API-Key": ADMIN})
+    assert everybody["numberMatched"] >= every["numberMatched"]
+    assert server.json("/jobs")["jobs"] == []  # anonymous: nobody's jobs
+    assert server.get("/jobs", params={"f": "html"}, headers=reader).status_code == 200
 
 
 def test_unknown_job_is_a_bilingual_404(server):
@@ -262,7 +302,7 @@ def wait_for_job(client, job_id: str, seconds: float) -> dict:
 def test_owslib_lists_describes_and_executes(server):
     from owslib.ogcapi.processes import Processes
 
-    client = Processes(server.url)
+    client = Processes(server.url, headers={"X-API-Key": READER})  # its jobs are rita's
     assert "mutability" in [p["id"] for p in client.processes()]
     description = client.process("mutability")
     assert "criteria" in description["inputs"]
@@ -297,7 +337,7 @@ ROOF = {"type": "FeatureCollection", "features": [{
 def test_owslib_runs_the_other_processes_sync_and_async(server, process_id, inputs, key):
     from owslib.ogcapi.processes import Processes
 
-    client = Processes(server.url)
+    client = Processes(server.url, headers={"X-API-Key": READER})
     description = client.process(process_id)
     assert set(inputs) <= set(description["inputs"])
     done = client.execute(process_id, inputs)

@@ -75,6 +75,8 @@ _RESULT_SCHEMA = {
 
 PROCESS_METADATA = {
     "version": "1.0.0",
+    # who may run it (services/jobs/access.py): anyone; `batch` writes every friche: editor
+    "access": {"execute": "public", "inputs": {"batch": "editor"}},
     "id": "mutability",
     "title": {
         "fr": "Mutabilité des friches (méthode Mutafriches)",
@@ -218,7 +220,8 @@ class MutabilityProcessor(BaseProcessor):
     def __init__(self, processor_def: dict):
         super().__init__(processor_def, PROCESS_METADATA)
         self.supports_outputs = True
-        self.on_progress = None  # set by the job manager: callable(percent, message)
+        self.on_progress = None  # set by the job worker: callable(percent, message)
+        self.context = None  # set by the job worker: services.jobs.worker.JobContext
 
     # -- checks run by the server before a job is created (fast) -------------------
     def validate_inputs(self, data: dict[str, Any]) -> None:
@@ -316,7 +319,8 @@ class MutabilityProcessor(BaseProcessor):
                 self._progress(10 + 60 * i / max(n, 1), f"{i}/{n} friches notées",
                                f"{i}/{n} sites scored")
         self._progress(75, "Enregistrement des résultats", "Storing the results")
-        written = store_results(settings, scored)
+        user = getattr(self.context, "user", None)
+        written = store_results(settings, scored, user=user)
         return {
             "algorithm_version": core.criteria_schema(version)["x-algorithm-version"],
             "scored": len(scored),
@@ -393,13 +397,15 @@ def ensure_result_columns(settings) -> None:
         conn.close()
 
 
-def store_results(settings, scored: dict[str, dict[str, Any]]) -> int:
+def store_results(settings, scored: dict[str, dict[str, Any]], user: str | None = None
+                  ) -> int:
     """Write the scores on the friche features through services.writers (one transaction,
-    audited as source 'process'); only features whose values change are written."""
+    audited as source 'process', under the name of the user who ran the batch); only
+    features whose values change are written."""
     from services.writers import open_writer
 
     ensure_result_columns(settings)
-    with open_writer(settings, FRICHES, user="mutability", role="process",
+    with open_writer(settings, FRICHES, user=user or "mutability", role="process",
                      source="process") as writer:
         currents = writer.get_many(scored)  # one query, not one per friche
         changes = []

@@ -66,6 +66,7 @@ _RULES = _rules_for_metadata()
 
 PROCESS_METADATA = {
     "version": "1.0.0",
+    "access": {"execute": "public"},  # reads only (services/jobs/access.py)
     "id": "risk-matrix",
     "title": {
         "fr": "Matrice des risques territoriaux",

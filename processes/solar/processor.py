@@ -45,6 +45,7 @@ _EXAMPLE_ROOF = {
 
 PROCESS_METADATA = {
     "version": "1.0.0",
+    "access": {"execute": "public"},  # reads only (services/jobs/access.py)
     "id": PROCESS_ID,
     "title": {"fr": "Potentiel solaire des toitures", "en": "Solar potential of roofs"},
     "description": {

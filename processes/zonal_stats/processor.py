@@ -39,6 +39,7 @@ MAX_VERTICES = 100_000
 
 PROCESS_METADATA = {
     "version": "1.0.0",
+    "access": {"execute": "public"},  # reads only (services/jobs/access.py)
     "id": "zonal-statistics",
     "title": {"fr": "Statistiques de surchauffe d'une zone",
               "en": "Overheating statistics of an area"},
