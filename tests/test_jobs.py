@@ -1,12 +1,14 @@
-"""Jobs on private servers, both stores: batch mode writing the friches (and a rebuild keeping
-what it wrote), allowed callbacks, DELETE of a running job, a server restart during a job,
-jobs given up after two interrupted attempts, the time limit.
+"""Jobs on private servers, both stores: batch mode writing the friches (editor role, audited
+under the editor's name; a rebuild keeps what it wrote), allowed callbacks, DELETE of a running
+job, a server restart during a job, jobs given up after two interrupted attempts, the time
+limit.
 
 Each store gets its own copy (embedded: a temp var dir with copies of the GeoPackages;
 PostGIS: a scratch schema holding the friches table and the jobs table) and its own server.
 Tests that must catch a job running restart it with ARTOIS_JOB_TEST_DELAY (its workers sleep
 that long before each job); each test asks for the settings it needs (`Stack.configure`).
-The shared servers of conftest.py are never written to.
+Requests carry an editor's key (EDITOR_KEY): batch mode needs it and the jobs are then the
+editor's. The shared servers of conftest.py are never written to.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ DELAY = 6.0
 FAST = {"ARTOIS_JOB_TEST_DELAY": "0", "ARTOIS_JOB_TIMEOUT_MUTABILITY": ""}
 SLOW = {"ARTOIS_JOB_TEST_DELAY": str(DELAY), "ARTOIS_JOB_TIMEOUT_MUTABILITY": ""}
 EXECUTE = "/processes/mutability/execution"
+EDITOR_KEY = "jobs-editor-key"
 SCENARIO = json.loads((PROJECT / "processes" / "mutability" / "data" / "scenarios" /
                        "station-service.complete.json").read_text(encoding="utf-8"))
 
@@ -54,13 +57,21 @@ class Stack:
         return self.server.url
 
     def execute(self, inputs: dict, prefer: str | None = None, **body) -> requests.Response:
-        headers = {"Content-Type": "application/json", **({"Prefer": prefer} if prefer else {})}
+        headers = {"Content-Type": "application/json", "X-API-Key": EDITOR_KEY,
+                   **({"Prefer": prefer} if prefer else {})}
         return self.server.http.post(self.url + EXECUTE, data=json.dumps({"inputs": inputs,
                                                                            **body}),
                                      headers=headers, timeout=180)
 
     def job(self, job_id: str) -> dict:
-        return self.server.json(f"/jobs/{job_id}")
+        return self.server.json(f"/jobs/{job_id}", headers={"X-API-Key": EDITOR_KEY})
+
+    def get(self, path: str, **params) -> requests.Response:
+        return self.server.get(path, params=params, headers={"X-API-Key": EDITOR_KEY})
+
+    def delete(self, job_id: str) -> requests.Response:
+        return self.server.http.delete(f"{self.url}/jobs/{job_id}", timeout=60,
+                                       headers={"X-API-Key": EDITOR_KEY})
 
     def wait(self, job_id: str, statuses=("successful", "failed", "dismissed"),
              timeout: float = 90) -> dict:
@@ -107,21 +118,22 @@ class Stack:
             return cur.fetchall() if cur.description else []
 
     def row(self, job_id: str) -> dict:
-        cols = ("status", "worker_pid", "attempts", "owner", "message")
+        cols = ("status", "worker_pid", "attempts", "worker", "message")
         rows = self.sql(f"SELECT {', '.join(cols)} FROM {{t}} WHERE identifier = ?", (job_id,))
         return dict(zip(cols, rows[0])) if rows else {}
 
     def inject(self, attempts: int, status: str = "running") -> str:
-        """A job left by a server process that died long ago (another host, no heartbeat)."""
+        """A job of the editor left by a worker that died long ago (another host, no
+        heartbeat)."""
         job_id = f"injected-{uuid.uuid4().hex[:10]}"
         now = datetime.now(timezone.utc)
         inputs = json.dumps({"criteria": SCENARIO["input"], "algorithm_version": "v1.16"})
         created = now if self.kind == "postgis" else now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self.sql("INSERT INTO {t} (identifier, type, process_id, status, message, progress, "
-                 "created, started, updated, inputs, response, owner, heartbeat, attempts, "
-                 "timeout) VALUES (?, 'process', 'mutability', ?, 'Job running', 10, ?, ?, ?, "
-                 + ("?::jsonb" if self.kind == "postgis" else "?") +
-                 ", 'raw', 'gone-host:1:dead', 0, ?, 300)",
+                 "created, started, updated, inputs, response, user_id, worker, heartbeat, "
+                 "attempts, timeout) VALUES (?, 'process', 'mutability', ?, 'Job running', 10, "
+                 "?, ?, ?, " + ("?::jsonb" if self.kind == "postgis" else "?") +
+                 ", 'raw', 'eddie', 'gone-host:1:dead', 0, ?, 300)",
                  (job_id, status, created, created, created, inputs, attempts))
         return job_id
 
@@ -145,7 +157,8 @@ def open_stack(kind: str, request, tmp_path_factory):
     store = var / "store"
     store.mkdir(parents=True)
     env = {"ARTOIS_VAR_DIR": str(var), "DATABASE_URL": "", "ARTOIS_CALLBACK_HOSTS": "127.0.0.1",
-           **FAST}
+           "ARTOIS_CALLBACK_PRIVATE_NETWORKS": "127.0.0.0/8",
+           "ARTOIS_API_KEYS": f"{EDITOR_KEY}:editor:eddie", **FAST}
     schema = url = None
     if kind == "embedded":
         request.getfixturevalue("manifest")
@@ -208,6 +221,19 @@ def test_batch_stores_the_best_use_on_every_friche(stack):
     assert feature["properties"]["mutabilite_usage"] == one["results"][0]["use"]
     assert feature["properties"]["mutabilite_indice"] == one["results"][0]["index"]
     assert feature["properties"]["mutabilite_fiabilite"] == one["reliability"]["score"]
+    # audited under the name of the editor who ran the batch
+    history = subprocess.run([sys.executable, "-m", "services.cli", "history", "friches",
+                              feature["id"], "--json"], cwd=PROJECT, check=True, text=True,
+                             capture_output=True, env={**os.environ, **stack.env}).stdout
+    entries = json.loads(history)
+    assert entries and entries[0]["username"] == "eddie" and entries[0]["source"] == "process"
+
+
+def test_batch_mode_is_refused_to_anonymous_callers_and_readers(stack):
+    r = stack.server.post(EXECUTE, data=json.dumps({"inputs": {"batch": True}}),
+                          headers={"Content-Type": "application/json"})
+    assert r.status_code == 401 and r.json()["code"] == "Unauthorized", r.text[:300]
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_batch_again_changes_nothing_and_a_rebuild_keeps_the_scores(stack):
@@ -218,7 +244,7 @@ def test_batch_again_changes_nothing_and_a_rebuild_keeps_the_scores(stack):
     assert r.status_code == 201, r.text[:500]
     job = stack.wait(r.json()["jobID"])
     assert job["status"] == "successful", job
-    result = stack.server.json(f"/jobs/{job['jobID']}/results")["batch"]
+    result = stack.get(f"/jobs/{job['jobID']}/results").json()["batch"]
     assert result["updated"] == 0 and result["unchanged"] == 246
     subprocess.run([sys.executable, "-m", "services.cli", "build", "friches"], cwd=PROJECT,
                    env={**os.environ, **stack.env}, check=True, capture_output=True)
@@ -279,17 +305,17 @@ def test_delete_of_a_running_job_kills_its_worker(stack):
         time.sleep(0.1)
     pid = stack.row(job_id)["worker_pid"]
     assert not pid_gone(pid, timeout=0.1)
-    d = stack.server.http.delete(f"{stack.url}/jobs/{job_id}", timeout=60)
+    d = stack.delete(job_id)
     assert d.status_code == 200 and d.json()["status"] == "dismissed", d.text[:300]
     assert pid_gone(pid), f"worker {pid} still alive"
     job = stack.job(job_id)
     assert job["status"] == "dismissed", job
     assert "DELETE" in job["message"]
-    r = stack.server.get(f"/jobs/{job_id}/results")
+    r = stack.get(f"/jobs/{job_id}/results")
     assert r.status_code == 404 and r.json()["description_fr"] != r.json()["description_en"]
     # a second DELETE removes the dismissed job
-    assert stack.server.http.delete(f"{stack.url}/jobs/{job_id}", timeout=60).status_code == 200
-    assert stack.server.get(f"/jobs/{job_id}").status_code == 404
+    assert stack.delete(job_id).status_code == 200
+    assert stack.get(f"/jobs/{job_id}").status_code == 404
 
 
 # ---------------------------------------------------------------------------- restarts
@@ -303,7 +329,7 @@ def test_a_job_interrupted_by_a_restart_runs_again(stack):
     assert pid_gone(old_pid, timeout=5), "the worker outlived its server"
     deadline = time.monotonic() + 20
     while True:  # picked up again: the status document says so while it runs
-        job = stack.server.json(f"/jobs/{job_id}", params={"lang": "en"})
+        job = stack.get(f"/jobs/{job_id}", lang="en").json()
         if "attempt 2 of 2" in job["message"]:
             break
         assert job["status"] in ("accepted", "running") and time.monotonic() < deadline, job
@@ -312,7 +338,7 @@ def test_a_job_interrupted_by_a_restart_runs_again(stack):
     assert job["status"] == "successful", job
     row = stack.row(job_id)
     assert row["attempts"] == 2 and row["worker_pid"] != old_pid
-    results = stack.server.json(f"/jobs/{job_id}/results")
+    results = stack.get(f"/jobs/{job_id}/results").json()
     assert results["derivation"]["friche"] == "62846_8397"
 
 
@@ -323,16 +349,16 @@ def test_orphaned_jobs_are_picked_up_once_then_given_up(stack):
     waiting = stack.inject(attempts=1, status="accepted")
     failed = stack.wait(give_up, timeout=30)
     assert failed["status"] == "failed", failed
-    en = stack.server.json(f"/jobs/{give_up}", params={"lang": "en"})["message"]
+    en = stack.get(f"/jobs/{give_up}", lang="en").json()["message"]
     assert "2 attempts" in en and "Submit it again" in en
-    r = stack.server.get(f"/jobs/{give_up}/results")
+    r = stack.get(f"/jobs/{give_up}/results")
     assert r.status_code == 500 and r.json()["code"] == "JobInterrupted"
     assert "2 tentatives" in r.json()["description_fr"]
     for job_id in (again, waiting):
         job = stack.wait(job_id)
         assert job["status"] == "successful", job
         assert stack.row(job_id)["attempts"] == 2
-        result = dict(stack.server.json(f"/jobs/{job_id}/results")["result"])
+        result = dict(stack.get(f"/jobs/{job_id}/results").json()["result"])
         assert result.pop("algorithm_version") == "v1.16" and result == SCENARIO["expected"]
 
 

@@ -271,6 +271,67 @@ def test_jobs_list_pages_with_next_links(server):
     assert server.get("/jobs", params={"f": "html"}, headers=reader).status_code == 200
 
 
+def test_a_job_is_read_and_deleted_by_its_owner_only(server):
+    """An anonymous job answers to its token alone; a user's job to that user; admins see
+    every job. Anyone else gets the 404 of a job that does not exist."""
+    r = execute(server, {"criteria": scenario(SCENARIOS[0])["input"]}, prefer="respond-async")
+    assert r.status_code == 201, r.text[:300]
+    job_id, token = r.json()["jobID"], r.headers["X-Job-Token"]
+    assert len(token) >= 40 and len(job_id) >= 32  # unguessable
+    wait_job(server, job_id, {"X-Job-Token": token})
+    others = [{}, {"X-Job-Token": token[:-1] + ("A" if token[-1] != "A" else "B")},
+              {"X-API-Key": READER}, {"X-API-Key": EDITOR}]
+    for headers in others:
+        for path in (f"/jobs/{job_id}", f"/jobs/{job_id}/results"):
+            assert_bilingual(server.get(path, headers=headers), 404, job_id)
+        d = server.http.delete(f"{server.url}/jobs/{job_id}", headers=headers, timeout=60)
+        assert_bilingual(d, 404, job_id)
+        listed = server.json("/jobs", params={"limit": 10000}, headers=headers)
+        assert job_id not in {j["jobID"] for j in listed["jobs"]}
+    mine = server.json("/jobs", headers={"X-Job-Token": token})
+    assert [j["jobID"] for j in mine["jobs"]] == [job_id]
+    admin = {"X-API-Key": ADMIN}
+    assert server.json(f"/jobs/{job_id}", headers=admin)["status"] == "successful"
+    # a reader's job: the reader's, not another user's nor an anonymous caller's
+    r = server.post(EXECUTE, data=json.dumps({"inputs": {"criteria": scenario(SCENARIOS[1])[
+        "input"]}}), headers={"Content-Type": "application/json", "Prefer": "respond-async",
+                              "X-API-Key": READER})
+    assert r.status_code == 201 and "X-Job-Token" not in r.headers
+    theirs = r.json()["jobID"]
+    wait_job(server, theirs, {"X-API-Key": READER})
+    assert server.get(f"/jobs/{theirs}", headers={"X-API-Key": EDITOR}).status_code == 404
+    assert server.get(f"/jobs/{theirs}", headers={"X-Job-Token": token}).status_code == 404
+    assert server.get(f"/jobs/{theirs}").status_code == 404
+    # the owner deletes it; the admin deletes the anonymous one
+    assert server.http.delete(f"{server.url}/jobs/{theirs}", headers={"X-API-Key": READER},
+                              timeout=60).status_code == 200
+    assert server.http.delete(f"{server.url}/jobs/{job_id}", headers=admin,
+                              timeout=60).status_code == 200
+    assert server.get(f"/jobs/{job_id}", headers={"X-Job-Token": token}).status_code == 404
+
+
+def test_execute_needs_a_json_body(server):
+    """text/plain (which a browser sends cross-site without a preflight) and form bodies are
+    refused with 415; malformed bodies and subscribers with 400."""
+    body = json.dumps({"inputs": {"friche": FRICHE}})
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                  None):
+        headers = {"Content-Type": ctype} if ctype else {}
+        r = server.post(EXECUTE, data=body, headers=headers)
+        assert_bilingual(r, 415)
+    cases = [b"null", b"[]", b'"x"', b"{", b"\xff\xfe{}", b"[" * 100_000 + b"]" * 100_000,
+             json.dumps({"inputs": {"friche": "a\u0000b"}}).encode(),
+             json.dumps({"inputs": {"friche": FRICHE}, "colour": 1}).encode(),
+             json.dumps({"inputs": {"friche": FRICHE}, "subscriber": "http://x"}).encode(),
+             json.dumps({"inputs": {"friche": FRICHE}, "subscriber": ["a"]}).encode(),
+             json.dumps({"inputs": {"friche": FRICHE},
+                         "subscriber": {"failedUri": "http://x/"}}).encode(),
+             json.dumps({"inputs": {"friche": FRICHE}, "response": "both"}).encode()]
+    for raw in cases:
+        r = server.post(EXECUTE, data=raw, headers={"Content-Type": "application/json"})
+        assert_bilingual(r, 400)
+
+
 def test_unknown_job_is_a_bilingual_404(server):
     assert_bilingual(server.get("/jobs/no-such-job"), 404, "no-such-job")
     assert_bilingual(server.get("/jobs/no-such-job/results"), 404, "no-such-job")
