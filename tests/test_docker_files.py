@@ -58,6 +58,16 @@ def test_compose_runs_postgis_and_the_server_from_the_environment():
     assert env["DATABASE_URL"].startswith("postgresql://") and "${POSTGRES_PASSWORD" in \
         env["DATABASE_URL"]
     assert server["depends_on"]["db"]["condition"] == "service_healthy"
+    # two API replicas without local job workers, two worker containers, one schema load
+    assert server["deploy"]["replicas"] == 2 and "--workers-jobs 0" in " ".join(
+        server["command"])
+    worker = services["worker"]
+    assert worker["deploy"]["replicas"] == 2 and worker["command"][:2] == ["artois-geo", "worker"]
+    assert worker["environment"]["DATABASE_URL"] == env["DATABASE_URL"]
+    for name in ("server", "worker"):
+        assert services[name]["depends_on"]["build"]["condition"] == \
+            "service_completed_successfully"
+    assert services["build"]["command"] == ["artois-geo", "build"]
     # no secret written in the file: every password comes from the environment
     assert "${POSTGRES_PASSWORD" in services["db"]["environment"]["POSTGRES_PASSWORD"]
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")
