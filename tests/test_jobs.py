@@ -318,6 +318,33 @@ def test_delete_of_a_running_job_kills_its_worker(stack):
     assert stack.get(f"/jobs/{job_id}").status_code == 404
 
 
+# ---------------------------------------------------------------------------- settings
+def test_a_long_synchronous_run_becomes_a_job_and_access_is_set_per_deployment(stack):
+    """ARTOIS_JOB_SYNC_WAIT: past it, a synchronous request gets a 201 pointing at its job
+    (which goes on); ARTOIS_PROCESS_ACCESS raises the role a process needs."""
+    stack.configure(**SLOW, ARTOIS_JOB_SYNC_WAIT="1",
+                    ARTOIS_PROCESS_ACCESS="risk-matrix=reader")
+    started = time.monotonic()
+    r = stack.execute({"criteria": SCENARIO["input"], "algorithm_version": "v1.16"})
+    assert r.status_code == 201, r.text[:300]
+    assert time.monotonic() - started < DELAY - 1
+    assert r.headers["Preference-Applied"] == "respond-async"
+    job_id = r.json()["jobID"]
+    assert r.headers["Location"].endswith(f"/jobs/{job_id}")
+    assert stack.wait(job_id)["status"] == "successful"
+    result = dict(stack.get(f"/jobs/{job_id}/results").json()["result"])
+    assert result.pop("algorithm_version") == "v1.16" and result == SCENARIO["expected"]
+    risk = {"inputs": {"commune": "62119"}}
+    r = stack.server.post("/processes/risk-matrix/execution", data=json.dumps(risk),
+                          headers={"Content-Type": "application/json"})
+    assert r.status_code == 401 and r.json()["description_fr"], r.text[:300]
+    r = stack.server.post("/processes/risk-matrix/execution", data=json.dumps(risk),
+                          headers={"Content-Type": "application/json",
+                                   "Prefer": "respond-async", "X-API-Key": EDITOR_KEY})
+    assert r.status_code == 201, r.text[:300]
+    stack.delete(r.json()["jobID"])
+
+
 # ---------------------------------------------------------------------------- restarts
 def test_a_job_interrupted_by_a_restart_runs_again(stack):
     stack.configure(**SLOW)

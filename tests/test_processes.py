@@ -332,6 +332,18 @@ def test_execute_needs_a_json_body(server):
         assert_bilingual(r, 400)
 
 
+def test_execute_body_limit_holds_whatever_the_transfer_encoding(server):
+    """6 MB sent chunked (no Content-Length) is cut at the 5 MB limit with a 413."""
+    def chunks():
+        yield b'{"inputs": {"criteria": "'
+        for _ in range(6 * 16):
+            yield b"x" * 65536
+        yield b'"}}'
+    r = server.post(EXECUTE, data=chunks(), headers={"Content-Type": "application/json"})
+    assert r.request.headers.get("Transfer-Encoding") == "chunked"
+    assert_bilingual(r, 413)
+
+
 def test_unknown_job_is_a_bilingual_404(server):
     assert_bilingual(server.get("/jobs/no-such-job"), 404, "no-such-job")
     assert_bilingual(server.get("/jobs/no-such-job/results"), 404, "no-such-job")
