@@ -111,3 +111,5 @@ def extend(oas: dict[str, Any], collection_ids: list[str], coverage_ids: list[st
         oas["paths"].setdefault(path, item)
     known = {t["name"] for t in oas.get("tags", [])}
     oas.setdefault("tags", []).extend(t for t in TAGS if t["name"] not in known)
+    from services.jobs.api import document
+    document(oas)  # execution and jobs: credentials, the job token, their status codes

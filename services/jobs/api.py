@@ -479,3 +479,54 @@ def queue_report() -> dict[str, int]:
     return {"queued": counts.get("accepted", 0), "running": counts.get("running", 0),
             "workers": store.live_workers(time.time(), settings.job_lease),
             "max_queued": settings.job_max_queued, "by_status": counts}
+
+
+# ---------------------------------------------------------------------------- OpenAPI
+def document(oas: dict[str, Any]) -> None:
+    """Complete pygeoapi's description of the execution and job operations with what this
+    module answers: credentials, the job token, 401/403/413/415/429, DELETE's 200."""
+    from services.front_openapi import ERRORS
+    schemes = oas.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes.setdefault("apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"})
+    schemes.setdefault("bearer", {"type": "http", "scheme": "bearer"})
+    token = {"name": "X-Job-Token", "in": "header", "required": False,
+             "schema": {"type": "string"},
+             "description": "Secret token of an anonymous job (given at its creation) / "
+                              "jeton secret d'une tâche anonyme"}
+    optional_auth = [{}, {"apiKey": []}, {"bearer": []}]
+    problem = {"application/json": {"schema": {"type": "object"}}}
+    codes = {"401": "Credential missing or unknown / authentification requise",
+             "403": "Role too low / droits insuffisants",
+             "413": "Body too large / corps trop volumineux",
+             "415": "Content-Type is not application/json",
+             "429": "Job queue full or too many jobs of this owner (Retry-After)"}
+    for path, item in oas.get("paths", {}).items():
+        if path.startswith("/processes/") and path.endswith("/execution") and "post" in item:
+            op = item["post"]
+            op["security"] = optional_auth
+            responses = op.setdefault("responses", {})
+            responses.setdefault("201", {"description": "Job created (asynchronous, or a "
+                                                        "synchronous run past the wait)",
+                                         "headers": {"X-Job-Token": {"schema": {
+                                             "type": "string"}}, "Location": {"schema": {
+                                                 "type": "string"}}},
+                                         "content": problem})
+            responses.setdefault("400", ERRORS["400"])
+            responses.setdefault("404", ERRORS["404"])
+            for code, text in codes.items():
+                responses.setdefault(code, {"description": text, "content": problem})
+        elif path.startswith("/jobs"):
+            for method, op in item.items():
+                if method not in ("get", "delete"):
+                    continue
+                op["security"] = optional_auth
+                params = op.setdefault("parameters", [])
+                if not any(isinstance(p, dict) and p.get("name") == "X-Job-Token"
+                           for p in params):
+                    params.append(token)
+                responses = op.setdefault("responses", {})
+                responses.setdefault("401", {"description": codes["401"], "content": problem})
+                if method == "delete":
+                    responses.pop("204", None)
+                    responses["200"] = {"description": "Job dismissed (status document)",
+                                        "content": problem}
