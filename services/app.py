@@ -15,6 +15,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services import pygeoapi_ext
+from services.edge import EdgeGuard
 from services.i18n import bilingual, message, pick_language, use_locale_dir
 
 LOGGER = logging.getLogger("artois_geo")
@@ -53,16 +54,21 @@ def exception_body(status: int, code: str | None, texts: dict[str, str], lang: s
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
-TEXT_TYPES = ("text/", "application/json", "application/geo+json", "application/schema+json",
-              "application/ld+json", "application/vnd.oai.openapi+json")
-
-
 def _with_charset(msg: Message, ctype: str) -> Message:
-    """pygeoapi only names the charset when it gzips; every text response is UTF-8."""
-    if not ctype.startswith(TEXT_TYPES) or "charset=" in ctype:
+    """Text types name their charset (pygeoapi only does when it gzips; every text response
+    is UTF-8); JSON types do not: RFC 8259 defines no charset parameter for
+    application/json, and the OGC test suite refuses one (so do its +json relatives)."""
+    base, _, params = ctype.partition(";")
+    base = base.strip()
+    if base.startswith("text/") and "charset=" not in params:
+        new = f"{base}; charset=utf-8"
+    elif (base == "application/json" or base.endswith("+json")) and "charset=" in params:
+        kept = [p for p in params.split(";") if p.strip() and "charset=" not in p.lower()]
+        new = "; ".join([base, *(p.strip() for p in kept)])
+    else:
         return msg
     headers = [(k, v) for k, v in msg.get("headers", []) if k.lower() != b"content-type"]
-    headers.append((b"content-type", f"{ctype}; charset=utf-8".encode("latin-1")))
+    headers.append((b"content-type", new.encode("latin-1")))
     return {**msg, "headers": headers}
 
 
@@ -149,7 +155,7 @@ class OGCExceptionMiddleware:
 
     @staticmethod
     async def _send(send: Send, status: int, body: bytes, headers=None) -> None:
-        headers = list(headers or []) + [(b"content-type", b"application/json; charset=utf-8"),
+        headers = list(headers or []) + [(b"content-type", b"application/json"),
                                          (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -202,6 +208,8 @@ def create_app() -> ASGIApp:
     # Tiles, styles, the web map and operations (services/front.py) are matched first.
     app = Transactions(OGCExceptionMiddleware(RequestGuard(front.router(pygeoapi_app))),
                        base_url=CONFIG["server"]["url"])
+    # the edge (services/edge.py): query strings and body sizes checked once, for every route
+    app = EdgeGuard(app)
     # CORS (services/cors.py) outside the caching layer: its 304s carry the headers too
     app = ops.RequestMetrics(CORS(HTTPCaching(app, CachePolicy(
         tiles=settings.cache_tiles, static=settings.cache_static, data=settings.cache_data)),

@@ -470,6 +470,62 @@ MESSAGES: dict[str, dict[str, str]] = {
         'fr': 'Type de contenu non pris en charge : {ctype}',
         'en': 'Unsupported content type: {ctype}',
     },
+    # -- the edge (services/edge.py): query strings and bodies checked once
+    'edge_invalid': {
+        'fr': 'Paramètre {name} invalide : {value} (attendu : {expected})',
+        'en': 'Invalid parameter {name}: {value} (expected: {expected})',
+    },
+    'edge_body_not_utf8': {
+        'fr': "Le corps de la requête n'est pas encodé en UTF-8",
+        'en': 'The request body is not UTF-8',
+    },
+    'edge_body_not_json': {
+        'fr': "Le corps de la requête n'est pas du JSON valide",
+        'en': 'The request body is not valid JSON',
+    },
+    'edge_body_too_deep': {
+        'fr': 'Le corps de la requête est imbriqué trop profondément (au plus {max} niveaux)',
+        'en': 'The request body is nested too deeply (at most {max} levels)',
+    },
+    'edge_body_nul': {
+        'fr': 'Le corps de la requête contient un caractère NUL, refusé',
+        'en': 'The request body holds a NUL character, which is refused',
+    },
+    'edge_body_not_finite': {
+        'fr': 'Le corps de la requête contient un nombre infini ou NaN, refusé',
+        'en': 'The request body holds an infinite or NaN number, which is refused',
+    },
+    'edge_cql2_list': {
+        'fr': 'Filtre CQL2 : une liste a plus de {max} valeurs',
+        'en': 'CQL2 filter: a list holds more than {max} values',
+    },
+    'edge_unknown': {
+        'fr': 'Paramètre inconnu : {name}. Paramètres possibles ici : {allowed}',
+        'en': 'Unknown parameter: {name}. Parameters accepted here: {allowed}',
+    },
+    'edge_unknown_property': {
+        'fr': 'Paramètre inconnu : {name} (ni un paramètre de la requête, ni une propriété '
+              'de la collection). Propriétés : {allowed}',
+        'en': 'Unknown parameter: {name} (neither a query parameter nor a property of the '
+              'collection). Properties: {allowed}',
+    },
+    'edge_query_too_long': {
+        'fr': 'Chaîne de requête trop longue (au plus {max} octets) : utilisez POST pour '
+              'les filtres volumineux',
+        'en': 'Query string too long (at most {max} bytes): use POST for large filters',
+    },
+    'edge_not_utf8': {
+        'fr': "La chaîne de requête n'est pas de l'UTF-8 valide",
+        'en': 'The query string is not valid UTF-8',
+    },
+    'edge_too_many': {
+        'fr': 'Trop de paramètres (au plus {max})',
+        'en': 'Too many parameters (at most {max})',
+    },
+    'edge_control': {
+        'fr': 'Le paramètre {name} contient un caractère de contrôle (NUL…), refusé',
+        'en': 'Parameter {name} holds a control character (NUL…), which is refused',
+    },
     'invalid_offset': {
         'fr': 'offset doit être un entier positif ou nul',
         'en': 'offset must be a non-negative integer',
@@ -905,13 +961,18 @@ def _fmt_value(value) -> str:
 def message(key: str, **kw) -> dict[str, str]:
     """Return the project message ``key`` in French and English, with
     ``str.format`` placeholders filled from ``kw`` (lists are joined with
-    ", ").
+    ", "; a value ``{"fr": ..., "en": ...}`` gives each language its own text).
 
     :raises KeyError: unknown ``key``.
     """
     texts = MESSAGES[key]
-    values = _KeepMissing({k: _fmt_value(v) for k, v in kw.items()})
-    return {lang: texts[lang].format_map(values) for lang in SUPPORTED_LANGUAGES}
+    out = {}
+    for lang in SUPPORTED_LANGUAGES:
+        values = _KeepMissing({
+            k: _fmt_value(v[lang] if isinstance(v, dict) and lang in v else v)
+            for k, v in kw.items()})
+        out[lang] = texts[lang].format_map(values)
+    return out
 
 
 # ---------------------------------------------------------------------------

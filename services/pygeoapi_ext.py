@@ -262,7 +262,9 @@ def _with_front_links(landing_page):
             return headers, status, content
         from services import front
         doc = json.loads(content)
-        known = {link.get("href") for link in doc.get("links", [])}
+        if not isinstance(doc.get("links"), list):  # JSON-LD (f=jsonld) has no links array
+            return headers, status, content
+        known = {link.get("href") for link in doc["links"]}
         doc["links"] += [link for link in front.landing_links(api.base_url)
                          if link["href"] not in known]
         return headers, status, to_json(doc, api.pretty_print)

@@ -420,7 +420,7 @@ class Transactions:
                 "description_fr": err.texts["fr"], "description_en": err.texts["en"],
                 **err.extra}
         await self._send(send, err.status, json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                         err.headers, content_type="application/json; charset=utf-8")
+                         err.headers, content_type="application/json")
 
     @staticmethod
     async def _send(send, status: int, body: bytes, headers=None,

@@ -14,13 +14,8 @@ from services.i18n import message, remember
 
 
 def texts(key: str, **kw: Any) -> dict[str, str]:
-    """services.i18n.message, where a value may itself be {"fr": ..., "en": ...}."""
-    out = {}
-    for lang in ("fr", "en"):
-        values = {k: (v[lang] if isinstance(v, dict) and {"fr", "en"} <= set(v) else v)
-                  for k, v in kw.items()}
-        out[lang] = message(key, **values)[lang]
-    return out
+    """services.i18n.message (a value may itself be {"fr": ..., "en": ...})."""
+    return message(key, **kw)
 
 
 def status_message(key: str, **kw: Any) -> dict[str, str]:

@@ -399,6 +399,7 @@ class GeoPackageProvider(BaseProvider):
     def query(self, offset=0, limit=10, resulttype="results", bbox=[], datetime_=None,
               properties=[], sortby=[], select_properties=[], skip_geometry=False, q=None,
               filterq=None, crs_transform_spec=None, **kwargs) -> dict:
+        paging.check_parameters(self._fields)
         where, params = self._where(bbox, datetime_, properties, filterq, q)
         table = self.dialect.quote(self.info.table)
         conn = connect(self.data)

@@ -46,6 +46,26 @@ def requested_cursor() -> int | None:
         raise ProviderInvalidQueryError(user_msg=f"Invalid value for property cursor: {value!r}")
 
 
+def check_parameters(fields) -> None:
+    """Refuse (400) a parameter of the current items request that is neither a query
+    parameter (services.edge.ITEMS) nor a property of the collection: the OGC test suite
+    requires unknown parameters to be refused, and a misspelt filter must not pass silently."""
+    call = current()
+    if call is None:
+        return
+    from services.edge import ITEMS
+    unknown = [k for k in call.params if k not in ITEMS and k not in fields]
+    if unknown:
+        from pygeoapi.provider.base import ProviderInvalidQueryError
+
+        from services.i18n import message, remember
+        names = sorted(fields)
+        texts = remember(message("edge_unknown_property", name=unknown[0][:60],
+                                 allowed=", ".join(names[:40]) + (", …" if len(names) > 40
+                                                                 else "")))
+        raise ProviderInvalidQueryError(user_msg=texts["en"])
+
+
 def mark_last_page() -> None:
     call = current()
     if call is not None:

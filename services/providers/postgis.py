@@ -318,6 +318,7 @@ class PostGISProvider(BaseProvider):
     def query(self, offset=0, limit=10, resulttype="results", bbox=[], datetime_=None,
               properties=[], sortby=[], select_properties=[], skip_geometry=False, q=None,
               filterq=None, crs_transform_spec=None, **kwargs) -> dict:
+        paging.check_parameters(self._fields)
         where, params = self._where(bbox, datetime_, properties, filterq, q)
         table = self._table().as_string(None)
         columns = [c for c in self._fields if not select_properties or c in select_properties]
