@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 
 import pygeofilter.ast as ast
 import pyproj
@@ -134,7 +135,17 @@ def transform_bbox(bbox, from_crs, to_crs, always_xy=False):
     tr, to_web_mercator = _bbox_transformer(from_crs, to_crs, always_xy)
     if to_web_mercator:  # as pygeoapi: clip to Web Mercator's latitudes
         bbox = [bbox[0], max(-85.0511, bbox[1]), bbox[2], min(85.0511, bbox[3])]
-    return list(tr.transform_bounds(*bbox, densify_pts=21))
+    envelope = list(tr.transform_bounds(*bbox, densify_pts=21))
+    # the providers intersect the reprojected box itself, not its envelope
+    from services.providers import paging
+    ring = shapely.segmentize(shapely.box(*bbox), max(bbox[2] - bbox[0],
+                                                      bbox[3] - bbox[1]) / 20 or 1)
+    xs, ys = zip(*ring.exterior.coords)
+    tx, ty = tr.transform(xs, ys)
+    polygon = shapely.Polygon(zip(tx, ty))
+    if polygon.is_valid and all(map(math.isfinite, (*tx, *ty))):
+        paging.remember_bbox(envelope, polygon)
+    return envelope
 
 
 _original_get_items = itemtypes.get_collection_items

@@ -398,3 +398,19 @@ def test_coverage_subset_geotiff(server, cid, tmp_path):
         assert 100 < ds.width < 400 and 100 < ds.height < 400
         data = ds.read(1, masked=True)
         assert data.count() > 0 and -10 < float(data.mean()) < 15
+
+
+def test_a_crs84_bbox_selects_what_intersects_the_box_itself(server):
+    """A CRS84 box over a Lambert-93 table is a curved shape there: the items are those that
+    intersect the box, not its reprojected envelope (the same count as a direct shapely
+    computation on every item)."""
+    from shapely.geometry import box, shape
+
+    bbox = (2.6, 50.2, 2.9, 50.4)
+    every = server.json("/collections/amenagements-cyclables/items",
+                        params={"limit": 10000})["features"]
+    expected = {f["id"] for f in every if shape(f["geometry"]).intersects(box(*bbox))}
+    got = server.json("/collections/amenagements-cyclables/items",
+                      params={"bbox": ",".join(map(str, bbox)), "limit": 10000})
+    assert {f["id"] for f in got["features"]} == expected
+    assert got["numberMatched"] == len(expected)

@@ -325,7 +325,7 @@ class GeoPackageProvider(BaseProvider):
         params: list[Any] = []
         if bbox:
             minx, miny, maxx, maxy = (float(v) for v in (bbox[0], bbox[1], bbox[-2], bbox[-1]))
-            box = shapely.box(minx, miny, maxx, maxy)
+            box = paging.bbox_shape(bbox)  # a reprojected bbox: the box, not its envelope
             clauses.append(self.dialect.spatial("intersects", self.dialect.quote(
                 self.info.geometry_column), "?", (minx, miny, maxx, maxy)))
             params.append(shapely.to_wkb(box))

@@ -19,6 +19,7 @@ class ItemsCall:
     items_url: str            # public URL of /collections/{id}/items
     params: dict[str, str]    # the query parameters, as received
     last_page: bool = False   # a keyset page found no more rows: no `next` link at all
+    bbox_shape: Any = None    # (envelope, densified polygon) of a reprojected bbox
 
 
 def remember(items_url: str, params: dict[str, str]) -> None:
@@ -64,6 +65,26 @@ def check_parameters(fields) -> None:
                                  allowed=", ".join(names[:40]) + (", …" if len(names) > 40
                                                                  else "")))
         raise ProviderInvalidQueryError(user_msg=texts["en"])
+
+
+def remember_bbox(envelope: list[float], polygon: Any) -> None:
+    """pygeoapi hands providers the envelope of a reprojected bbox: keep the reprojected box
+    itself (edges densified), so that features in the envelope's corners but outside the box
+    are not selected."""
+    call = current()
+    if call is not None:
+        call.bbox_shape = (tuple(float(v) for v in envelope), polygon)
+
+
+def bbox_shape(bbox) -> Any:
+    """The shape to intersect for `bbox` (storage CRS): the reprojected box, else the box."""
+    import shapely
+    minx, miny, maxx, maxy = (float(v) for v in (bbox[0], bbox[1], bbox[-2], bbox[-1]))
+    call = current()
+    if call is not None and call.bbox_shape is not None and \
+            call.bbox_shape[0] == (minx, miny, maxx, maxy):
+        return call.bbox_shape[1]
+    return shapely.box(minx, miny, maxx, maxy)
 
 
 def mark_last_page() -> None:

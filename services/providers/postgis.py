@@ -234,9 +234,9 @@ class PostGISProvider(BaseProvider):
             minx, miny, maxx, maxy = (float(v) for v in (bbox[0], bbox[1], bbox[-2], bbox[-1]))
             clauses.append(f"{geom} && ST_MakeEnvelope(%s, %s, %s, %s, {int(self.info.srid)})")
             params += [minx, miny, maxx, maxy]
-            clauses.append(f"ST_Intersects({geom}, ST_MakeEnvelope(%s, %s, %s, %s, "
-                           f"{int(self.info.srid)}))")
-            params += [minx, miny, maxx, maxy]
+            # a reprojected bbox: the box itself (densified), not its envelope
+            clauses.append(f"ST_Intersects({geom}, ST_GeomFromWKB(%s, {int(self.info.srid)}))")
+            params.append(shapely.to_wkb(paging.bbox_shape(bbox)))
         if datetime_ and self.time_field in self._fields:
             col = self.dialect.quote(self.time_field)
             cast = "::date" if self._fields[self.time_field].get("format") == "date" else \
