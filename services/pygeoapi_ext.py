@@ -250,15 +250,30 @@ def _typed_geometry(handler):
     return wrapper
 
 
+COVERAGE_REL = "http://www.opengis.net/def/rel/ogc/1.0/coverage"
+FEATURE_ONLY_RELS = ("http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                     "http://www.opengis.net/def/rel/ogc/1.0/schema")
+
+
 def _templated_links(gen_collection):
     """pygeoapi copies only type/rel/title/href/hreflang of configured links: a link whose
-    href is a URI template (tiles: {tileMatrix}…) gets back its `templated: true`."""
+    href is a URI template (tiles: {tileMatrix}…) gets back its `templated: true`.
+
+    A coverage says so (`itemType: coverage`, and `layerDataType: Coverage`, which GDAL's
+    OAPIF driver reads before GDAL 3.7) and loses the queryables and schema links pygeoapi
+    gives every collection: with them and no itemType it looks like a feature collection,
+    and GDAL's OAPIF driver and the OGC test suite ask for its /items."""
     @functools.wraps(gen_collection)
     def wrapper(*args, **kwargs):
         data = gen_collection(*args, **kwargs)
-        for link in data.get("links", []):
+        links = data.get("links", [])
+        for link in links:
             if "{" in str(link.get("href", "")):
                 link["templated"] = True
+        if "itemType" not in data and any(lk.get("rel") == COVERAGE_REL for lk in links):
+            data["itemType"] = "coverage"
+            data["layerDataType"] = "Coverage"
+            data["links"] = [lk for lk in links if lk.get("rel") not in FEATURE_ONLY_RELS]
         return data
     return wrapper
 

@@ -33,6 +33,23 @@ def test_ogrinfo_lists_every_collection_with_counts(server):
         assert int(counts[cid]) == len(reference(cid)), cid
 
 
+def test_opening_the_whole_server_prints_no_error(server):
+    """The coverage is not taken for a feature collection (no /items asked, no ERROR): it says
+    itemType coverage (and layerDataType Coverage, read by GDAL < 3.7) and has no queryables
+    or schema links."""
+    out = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{server.url}"], capture_output=True,
+                         text=True, timeout=300, env={"CPL_DEBUG": "OFF", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0 and "ERROR" not in out.stderr + out.stdout, out.stderr[-2000:]
+    assert "surchauffe" not in out.stdout
+    assert all(cid in out.stdout for cid in FEATURE_COLLECTIONS)
+    coverage = server.json("/collections/surchauffe")
+    assert coverage["itemType"] == "coverage"
+    rels = {link["rel"] for link in coverage["links"]}
+    assert not rels & {"http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                       "http://www.opengis.net/def/rel/ogc/1.0/schema"}
+    assert "http://www.opengis.net/def/rel/ogc/1.0/coverage" in rels
+
+
 @pytest.mark.parametrize("cid", FEATURE_COLLECTIONS)
 def test_ogr2ogr_reads_all_features_following_next(server, cid, tmp_path):
     """GDAL pages 10 at a time by default; it must still get every feature once."""
