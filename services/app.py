@@ -200,6 +200,8 @@ def create_app() -> ASGIApp:
     settings = get_settings()
     ops.configure_logging(settings.log_level, settings.log_format, settings.access_log)
 
+    from services.jobs.api import preload
+    preload()  # the processes, loaded before the first execution (not during it)
     locale_dir = CONFIG["server"].get("locale_dir")
     if locale_dir:
         use_locale_dir(Path(locale_dir))

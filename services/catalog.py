@@ -34,6 +34,7 @@ class CollectionSpec:
     fields: dict[str, dict] = field(default_factory=dict)
     units: str | None = None
     editable: bool = False
+    tile_min_zoom: int = 0             # WebMercatorQuad zoom from which vector tiles show it
 
     @property
     def table(self) -> str:

@@ -162,7 +162,7 @@ async def _check(fn, timeout: float = READY_TIMEOUT_S) -> dict[str, Any]:
     try:
         return await asyncio.wait_for(run_in_threadpool(fn), timeout)
     except asyncio.TimeoutError:
-        return {"status": "down", "detail": f"no answer within {READY_TIMEOUT_S:g} s"}
+        return {"status": "down", "detail": f"no answer within {timeout:g} s"}
     except Exception as err:  # noqa: BLE001 - readiness reports, it does not fail
         return {"status": "down", "detail": f"{type(err).__name__}: {err}"[:300]}
 

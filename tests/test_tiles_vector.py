@@ -67,7 +67,8 @@ def to_tile_units(geom, bounds: list[float]):
 @pytest.mark.parametrize("tms_id", TMS_IDS)
 @pytest.mark.parametrize("cid", FEATURE_COLLECTIONS)
 def test_tile_holds_the_features_of_its_box(server, cid, tms_id):
-    z, row, col = sample_tile(server, cid, tms_id)
+    first = int(server.json(f"/collections/{cid}/tiles/{tms_id}")["layers"][0]["minTileMatrix"])
+    z, row, col = sample_tile(server, cid, tms_id, max(ZOOM, first))
     r = server.get(f"/collections/{cid}/tiles/{tms_id}/{z}/{row}/{col}")
     assert r.status_code == 200, r.text[:300]
     assert r.headers["content-type"] == MVT
@@ -151,15 +152,34 @@ def test_dataset_tile_has_every_layer(server):
         assert {layer["id"] for layer in meta["layers"]} == set(FEATURE_COLLECTIONS)
         tilejson = server.json(f"/tiles/{tms_id}/tilejson.json")
         assert {v["id"] for v in tilejson["vector_layers"]} == set(FEATURE_COLLECTIONS)
-        # Béthune at z10: every layer has features there
+        first = {layer["id"]: int(layer["minTileMatrix"]) for layer in meta["layers"]}
+        assert first == {v["id"]: v["minzoom"] for v in tilejson["vector_layers"]}
+        # Béthune at z10: every layer shown at that zoom has features there
         z = 10 if tms_id == "WebMercatorQuad" else 11
         tile = registry.get(tms_id).tile(2.64, 50.53, z)
         r = server.get(f"/tiles/{tms_id}/{z}/{tile.y}/{tile.x}")
         assert r.status_code == 200 and r.headers["content-type"] == MVT
         layers = decode(r.content)
-        assert set(layers) == set(FEATURE_COLLECTIONS), set(FEATURE_COLLECTIONS) ^ set(layers)
+        shown = {cid for cid in FEATURE_COLLECTIONS if first[cid] <= z}
+        assert set(layers) == shown, shown ^ set(layers)
         single = decode(server.get(f"/collections/zae/tiles/{tms_id}/{z}/{tile.y}/{tile.x}").content)
         assert len(layers["zae"]["features"]) == len(single["zae"]["features"])
+
+
+@pytest.mark.parametrize("tms_id, before, from_", [("WebMercatorQuad", 12, 13),
+                                                    ("LAMB93", 13, 14)])
+def test_buildings_appear_from_street_scale(server, tms_id, before, from_):
+    """batiments (tile_min_zoom: 13 in its collection file) is left out of smaller-scale tiles,
+    which stay small and fast; its tileset metadata says from which tile matrix it appears."""
+    meta = server.json(f"/collections/batiments/tiles/{tms_id}")
+    assert meta["layers"][0]["minTileMatrix"] == str(from_)
+    for z, shown in ((before, False), (from_, True)):
+        tile = registry.get(tms_id).tile(2.8317, 50.4328, z)  # Lens
+        r = server.get(f"/tiles/{tms_id}/{z}/{tile.y}/{tile.x}")
+        assert r.status_code == 200
+        assert ("batiments" in decode(r.content)) is shown, z
+        r = server.get(f"/collections/batiments/tiles/{tms_id}/{z}/{tile.y}/{tile.x}")
+        assert r.status_code == (200 if shown else 204), z
 
 
 def test_empty_tile_is_204(server):

@@ -115,6 +115,18 @@ def _processor(process_id: str):
     return load_plugin("process", {"name": PROCESSES[process_id]})
 
 
+def preload() -> None:
+    """Load every processor (and its imports) now, at start, rather than on the first
+    execution of each server process, which would stall that process for about a second."""
+    from processes.registry import PROCESSES
+    for process_id in PROCESSES:
+        try:
+            _processor(process_id)
+        except Exception:  # noqa: BLE001 - a broken process must not stop the server
+            import logging
+            logging.getLogger("artois_geo.jobs").exception("process %s not loaded", process_id)
+
+
 async def _store():
     return await run_in_threadpool(open_store)
 
@@ -242,7 +254,7 @@ async def execute(request: Request) -> Response:
     settings = _settings()
     lang = _lang(request)
     process_id = request.path_params["process_id"]
-    processor = _processor(process_id)
+    processor = await run_in_threadpool(_processor, process_id)  # the first load is slow
     if processor is None:
         raise Problem.of(404, "NoSuchProcess", "process_not_found", id=show(process_id, 100))
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -293,14 +305,6 @@ async def execute(request: Request) -> Response:
 
     store = await _store()
     key = access.client_key(principal, request.client.host if request.client else None)
-    queued, mine = await run_in_threadpool(store.queued, key)
-    if queued >= settings.job_max_queued:
-        raise Problem.of(429, "TooManyRequests", "job_queue_full",
-                         headers={"Retry-After": str(RETRY_AFTER_S)}, max=settings.job_max_queued)
-    if mine >= settings.job_max_queued_per_owner:
-        raise Problem.of(429, "TooManyRequests", "job_owner_limit",
-                         headers={"Retry-After": str(RETRY_AFTER_S)},
-                         max=settings.job_max_queued_per_owner)
     token, token_hash = access.new_token() if principal is None else (None, None)
     job_id = str(uuid.uuid4())
     now = utcnow()
@@ -313,7 +317,15 @@ async def execute(request: Request) -> Response:
            "timeout": settings.job_timeout_for(process_id, getattr(processor, "job_timeout",
                                                                     None)),
            "message": texts_["en"], "message_fr": texts_["fr"]}
-    await run_in_threadpool(store.insert, row)
+    refused = await run_in_threadpool(store.submit, row, settings.job_max_queued,
+                                      settings.job_max_queued_per_owner)
+    if refused == "queue":
+        raise Problem.of(429, "TooManyRequests", "job_queue_full",
+                         headers={"Retry-After": str(RETRY_AFTER_S)}, max=settings.job_max_queued)
+    if refused == "owner":
+        raise Problem.of(429, "TooManyRequests", "job_owner_limit",
+                         headers={"Retry-After": str(RETRY_AFTER_S)},
+                         max=settings.job_max_queued_per_owner)
     headers = {"Location": f"{_base_url()}/jobs/{job_id}"}
     if token:
         headers["X-Job-Token"] = token

@@ -95,9 +95,7 @@ class JobStore:
 
     # -- submissions and reads ----------------------------------------------------------
     def insert(self, job: dict[str, Any]) -> None:
-        cols = [c for c in COLUMNS if c in job]
-        self._run(f"INSERT INTO {self.table} ({', '.join(cols)}) VALUES "
-                  f"({', '.join('?' * len(cols))})", [self._enc(c, job[c]) for c in cols])
+        self._run(*self._insert_sql(job))
 
     def get(self, job_id: str, *, result: bool = False, inputs: bool = False
             ) -> dict[str, Any] | None:
@@ -133,13 +131,20 @@ class JobStore:
             r.pop("total_count", None)
         return [self._dec(r) for r in rows], total
 
-    def queued(self, client_key: str) -> tuple[int, int]:
-        """(jobs waiting in the queue, jobs waiting or running for `client_key`)."""
-        _, rows = self._run(
-            f"SELECT count(*) FILTER (WHERE status = 'accepted') AS total, "
-            f"count(*) FILTER (WHERE client_key = ?) AS mine FROM {self.table} "
-            f"WHERE status IN (?, ?)", [client_key, *ACTIVE], fetch=True)
-        return int(rows[0]["total"] or 0), int(rows[0]["mine"] or 0)
+    QUEUED_SQL = ("SELECT count(*) FILTER (WHERE status = 'accepted') AS total, "
+                  "count(*) FILTER (WHERE client_key = ?) AS mine FROM {t} "
+                  "WHERE status IN ('accepted', 'running')")
+
+    def submit(self, job: dict[str, Any], max_queued: int, max_mine: int) -> str | None:
+        """Insert `job` unless the queue is full ("queue") or its owner has too many jobs
+        ("owner"); counting and inserting are one step (concurrent submissions cannot all
+        pass the check)."""
+        raise NotImplementedError
+
+    def _insert_sql(self, job: dict[str, Any]) -> tuple[str, list]:
+        cols = [c for c in COLUMNS if c in job]
+        return (f"INSERT INTO {self.table} ({', '.join(cols)}) VALUES "
+                f"({', '.join('?' * len(cols))})", [self._enc(c, job[c]) for c in cols])
 
     def counts(self) -> dict[str, int]:
         _, rows = self._run(f"SELECT status, count(*) AS n FROM {self.table} GROUP BY status",
@@ -206,8 +211,11 @@ class JobStore:
     def leave(self, worker: str) -> None:
         self._run(f"DELETE FROM {self.workers_table} WHERE worker = ?", [worker])
 
-    def live_workers(self, now: float, lease: float) -> int:
+    def forget_workers(self, now: float, lease: float) -> None:
+        """Drop the rows of workers gone long ago (run by the workers, not by reads)."""
         self._run(f"DELETE FROM {self.workers_table} WHERE heartbeat < ?", [now - 10 * lease])
+
+    def live_workers(self, now: float, lease: float) -> int:
         _, rows = self._run(f"SELECT count(*) AS n FROM {self.workers_table} "
                             f"WHERE heartbeat >= ?", [now - lease], fetch=True)
         return int(rows[0]["n"])
@@ -258,6 +266,25 @@ class SQLiteJobStore(JobStore):
                 return cur.rowcount, []
             names = [d[0] for d in cur.description]
             return cur.rowcount, [dict(zip(names, r)) for r in cur.fetchall()]
+        finally:
+            conn.close()
+
+    def submit(self, job, max_queued, max_mine):
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # the write lock: one submission at a time
+            total, mine = conn.execute(self.QUEUED_SQL.format(t="jobs"),
+                                       [job.get("client_key")]).fetchone()
+            refused = "queue" if (total or 0) >= max_queued else \
+                "owner" if (mine or 0) >= max_mine else None
+            if refused is None:
+                conn.execute(*self._insert_sql(job))
+            conn.execute("COMMIT")
+            return refused
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         finally:
             conn.close()
 
@@ -337,6 +364,24 @@ class PostgresJobStore(JobStore):
                 return cur.rowcount, []
             names = [d.name for d in cur.description]
             return cur.rowcount, [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def submit(self, job, max_queued, max_mine):
+        from services import db
+        with db.pool().connection() as conn:
+            with conn.transaction():
+                # submissions one at a time (every server of the cluster): count, then insert
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                             (f"artois-jobs-submit-{self.schema}",))
+                total, mine = conn.execute(
+                    self.QUEUED_SQL.format(t=self.table).replace("?", "%s"),
+                    [job.get("client_key")]).fetchone()
+                if (total or 0) >= max_queued:
+                    return "queue"
+                if (mine or 0) >= max_mine:
+                    return "owner"
+                sql, params = self._insert_sql(job)
+                conn.execute(sql.replace("?", "%s"), params)
+        return None
 
     def claim(self, worker, pid, now):
         stamp = utcnow()

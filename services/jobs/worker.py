@@ -111,6 +111,7 @@ class Worker:
                     last_recover = now
                 if now - last_purge >= 600:
                     self.store.purge(utcnow() - timedelta(days=self.settings.job_retention_days))
+                    self.store.forget_workers(now, self.settings.job_lease)
                     last_purge = now
                 row = self.store.claim(self.id, os.getpid(), now)
             except Exception as err:  # noqa: BLE001 - database away: try again shortly

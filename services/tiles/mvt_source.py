@@ -136,6 +136,33 @@ def _to_storage(srid: int) -> pyproj.Transformer | None:
     return pyproj.Transformer.from_crs(srid, STORAGE_SRID, always_xy=True)
 
 
+WEB_MERCATOR_CELL_Z0 = 156543.03392804097  # m per pixel at the equator, WebMercatorQuad z0
+GROUND_SCALE_AT_ARTOIS = 0.636                # cos(50.5°): Web Mercator metres to ground metres
+
+
+@lru_cache(maxsize=64)
+def ground_cell(tms_id: str, z: int) -> float:
+    """Ground metres per pixel of zoom `z` of a tile matrix set, around the territory."""
+    cell = tile_matrix_set(tms_id).matrix(z).cellSize
+    return cell * GROUND_SCALE_AT_ARTOIS if tms_srid(tms_id) == 3857 else cell
+
+
+def shown_at(layer: Layer, tms_id: str, z: int) -> bool:
+    """Whether `layer` has a place in tiles of zoom `z` (its collection's tile_min_zoom, a
+    WebMercatorQuad zoom, compared by ground resolution in other tile matrix sets: the
+    nearest zoom, within a factor √2)."""
+    if layer.spec.tile_min_zoom <= 0:
+        return True
+    limit = WEB_MERCATOR_CELL_Z0 / 2 ** layer.spec.tile_min_zoom * GROUND_SCALE_AT_ARTOIS
+    return ground_cell(tms_id, z) <= limit * 2 ** 0.5
+
+
+def first_zoom(layer: Layer, tms) -> int:
+    """The first zoom of `tms` whose tiles show `layer`."""
+    return next((z for z in range(tms.minzoom, tms.maxzoom + 1) if shown_at(layer, tms.id, z)),
+                tms.maxzoom)
+
+
 @lru_cache(maxsize=4096)
 def tile_box(tms_id: str, z: int, row: int, col: int) -> TileBox:
     """The geometry of one tile (known valid: see services.tiles.vector)."""

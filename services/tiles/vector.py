@@ -27,7 +27,8 @@ from starlette.routing import Route
 
 from services.front import ogc_error
 from services.tiles import tms as tms_registry
-from services.tiles.mvt_source import Layer, TileBox, layers, tile_box, tile_matrix_set
+from services.tiles.mvt_source import (Layer, TileBox, first_zoom, layers, shown_at, tile_box,
+                                      tile_matrix_set)
 
 MVT = "application/vnd.mapbox-vector-tile"
 REL_TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
@@ -126,6 +127,7 @@ def _tile(tms_id: str, z: str, row: str, col: str) -> TileBox | Response:
 
 async def _render(selected: tuple[Layer, ...], box: TileBox) -> bytes:
     from services.tiles import mvt_embedded, mvt_postgis
+    selected = tuple(layer for layer in selected if shown_at(layer, box.tms_id, box.z))
     on_postgis = tuple(layer for layer in selected if layer.store == "postgis")
     embedded = tuple(layer for layer in selected if layer.store != "postgis")
     data = await mvt_postgis.render(on_postgis, box) if on_postgis else b""
@@ -179,7 +181,7 @@ def _layer_meta(layer: Layer, tms, lang: str) -> dict[str, Any]:
     return {"id": layer.id, "title": layer.spec.title[lang],
             "description": layer.spec.description[lang], "dataType": "vector",
             "geometryDimension": _dimension(layer), "featureType": layer.id,
-            "minTileMatrix": str(tms.minzoom), "maxTileMatrix": str(tms.maxzoom),
+            "minTileMatrix": str(first_zoom(layer, tms)), "maxTileMatrix": str(tms.maxzoom),
             "propertiesSchema": {"type": "object", "properties": props}}
 
 
@@ -221,7 +223,7 @@ def _tilejson(selected: list[Layer], tms, tiles_url: str, name: str, lang: str) 
         "attribution": "; ".join(dict.fromkeys(layer.spec.licence["title"] for layer in selected)),
         "vector_layers": [{
             "id": layer.id, "description": layer.spec.title[lang],
-            "minzoom": tms.minzoom, "maxzoom": tms.maxzoom,
+            "minzoom": first_zoom(layer, tms), "maxzoom": tms.maxzoom,
             "fields": {n: MVT_FIELD_TYPES.get(s.get("type"), "String")
                        for n, s in layer.columns.items()},
             "geometry_type": layer.geometry_type,

@@ -1,0 +1,293 @@
+"""CI gates of issue 13: two external tools against a real running server, on each store.
+
+- `ogctests` (PyPI 0.1.15), a port of the OGC Executable Test Suite for OGC API - Features,
+  scopes features/core and features/filtering: every test must pass, except the few that
+  cannot pass against any server because of a bug in ogctests itself (OGCTESTS_TOOL_BUGS,
+  each recognised by the signature of its bug, never by name alone).
+- `schemathesis` over the whole OpenAPI document that the server serves at /openapi?f=json
+  (every operation, every phase), with a fixed seed and an examples budget: no server error
+  (5xx), no response that violates its documented schema, and no operation that the tool
+  could not test (an error, e.g. an unresolvable $ref, is a failure too).
+
+Both tools live in their own venv, var/conformance-venv, made by scripts/conformance-tools.sh
+(ogctests pins pytest<9 and httpx<0.28, which the project's venv has outgrown), and run as
+subprocesses. Their whole output, and their JUnit XML, go to test-artifacts/conformance/<store>/.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import ARTIFACTS, PROJECT, Server, exclusive
+
+TOOLS_SCRIPT = PROJECT / "scripts" / "conformance-tools.sh"
+PLUGINS = Path(__file__).resolve().parent / "conformance"
+
+# schemathesis: a fixed seed, so that a run is repeatable (`st run ... --seed` as below),
+# and an examples budget per operation and phase that keeps a run to a few minutes per store
+# on 2 cores (about 140 operations; measured in the lead's report).
+SCHEMATHESIS_SEED = 13013
+SCHEMATHESIS_MAX_EXAMPLES = 30
+SCHEMATHESIS_TIMEOUT = 20 * 60
+OGCTESTS_TIMEOUT = 10 * 60
+
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+
+# Tests of ogctests 0.1.15 (its last release) that fail against any server, by a bug of their
+# own. Each is forgiven only when its failure text carries the signature of that bug; any
+# other failure of the same test is reported like every other one.
+OGCTESTS_TOOL_BUGS: dict[tuple[str, str], tuple[str, str]] = {
+    ("filtering", "test_ct2"): (
+        r"No link with relation \[ogc-rel:queryables\]",
+        "its parse_link_header keeps the quotes of rel=\"...\" and compares the value with the "
+        "bare URI, so only an unquoted rel=http://... (not allowed by RFC 8288: '/' and ':' are "
+        "no token characters) passes; forgiven only when this module finds the queryables link "
+        "in the Link header of every feature collection's items (queryables_link_problems)"),
+    ("filtering", "test_ct3"): (
+        r"Invalid type for url|No queryables_uri for collection",
+        "test_ct2 stores each link's URL under 'iri' but test_ct3 reads 'href', so it requests "
+        "url=[None] (httpx TypeError) and compares $id with a list"),
+    ("filtering", "test_ct5"): (
+        r"KeyError: 'queryable'",
+        "reads resource['queryable'], which only test_ct3 stores, and test_ct3 cannot pass"),
+    ("filtering", "test_ct7"): (
+        r"KeyError: 'queryable'",
+        "reads resource['queryable'] (see test_ct5); past that it sends a dict as filter-lang"),
+    ("filtering", "test_ct8"): (
+        r"KeyError: 'queryable'",
+        "reads resource['queryable'] (see test_ct5); past that it indexes that string with "
+        "['key'] (TypeError)"),
+    ("filtering", "test_ct9"): (
+        r"KeyError: 'additional_properties'",
+        "reads resource['additional_properties'], which only test_ct3 stores"),
+    ("filtering", "test_ct10"): (
+        r"KeyError: 'spatial_queryable'",
+        "reads resource['spatial_queryable'], which only test_ct3 stores; past that it names "
+        "an undefined CQL2_FILTER_LANG (NameError) and asserts nothing"),
+}
+
+
+def store_of(request) -> str:
+    return request.node.callspec.params["server"]
+
+
+def artifacts_dir(request) -> Path:
+    path = ARTIFACTS / "conformance" / store_of(request)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def tool_env(**extra: str) -> dict:
+    """The environment of a tool: this pytest's own settings and plugins stay out of it."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_", "VIRTUAL_ENV", "PYTHON")) and k != "COV_CORE_SOURCE"}
+    return {**env, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", **extra}
+
+
+@pytest.fixture(scope="session")
+def tools() -> Path:
+    """bin/ of var/conformance-venv, made (or checked, in well under a second) by the script."""
+    with exclusive("conformance-venv"):
+        run = subprocess.run(["bash", str(TOOLS_SCRIPT), "--print"], cwd=PROJECT,
+                             capture_output=True, text=True, timeout=30 * 60)
+    if run.returncode != 0:
+        pytest.fail("Could not create the conformance tools' venv with "
+                    f"scripts/conformance-tools.sh (exit {run.returncode}); these gates need "
+                    "ogctests and schemathesis from PyPI and a Python 3.11-3.13 with venv "
+                    "(or ARTOIS_CONFORMANCE_PYTHON):\n"
+                    + (run.stdout + run.stderr)[-4000:], pytrace=False)
+    return Path(run.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+# ogctests
+
+def junit_cases(path: Path) -> list[dict]:
+    """Each testcase of a JUnit XML file: name, outcome (passed/failure/error/skipped), text."""
+    cases = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        outcome, text = "passed", ""
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = child.tag if outcome == "passed" else outcome
+                text += (child.get("message") or "") + "\n" + (child.text or "") + "\n"
+        cases.append({"name": case.get("name"), "classname": case.get("classname") or "",
+                      "outcome": outcome, "text": text.strip()})
+    return cases
+
+
+def feature_collections(server: Server) -> list[str]:
+    page = server.json("/collections", params={"f": "json"})
+    return [c["id"] for c in page["collections"] if c.get("itemType", "feature") == "feature"]
+
+
+def queryables_link_problems(server: Server) -> list[str]:
+    """What ogctests' test_ct2 means to check, with a correct Link header parser: HEAD (GET if
+    405) on each feature collection's items, Accept: application/json, answers 200 with a Link
+    header that has a link of rel ogc-rel:queryables."""
+    problems = []
+    for cid in feature_collections(server):
+        path = f"/collections/{cid}/items"
+        r = server.http.head(server.url + path, headers={"Accept": "application/json"}, timeout=60)
+        if r.status_code == 405:
+            r = server.get(path, headers={"Accept": "application/json"})
+        links = requests.utils.parse_header_links(r.headers.get("link", ""))
+        if r.status_code != 200 or not any(
+                link.get("rel") in (QUERYABLES_REL, "[ogc-rel:queryables]") for link in links):
+            problems.append(f"HEAD {path}: {r.status_code}, Link: {r.headers.get('link')!r}")
+    return problems
+
+
+def run_ogctests(tools: Path, server: Server, scope: str, out: Path) -> tuple[list[dict], str]:
+    python = tools / "python"
+    package = Path(subprocess.run(
+        [str(python), "-c", "import ogctests, os; print(os.path.dirname(ogctests.__file__))"],
+        check=True, capture_output=True, text=True, env=tool_env()).stdout.strip())
+    ini = out / "ogctests-pytest.ini"  # no inheritance of the project's pytest settings
+    ini.write_text("[pytest]\n")
+    junit = out / f"ogctests-{scope}.xml"
+    junit.unlink(missing_ok=True)
+    # Not `python -m ogctests`: it drops pytest's exit code and writes its report under ~.
+    # The two scopes run apart: each one's conftest sorts all collected items by its own
+    # test-number prefix (test_ast / test_ct) and breaks on the other's.
+    command = [str(python), "-m", "pytest", "-c", str(ini), "--rootdir", str(package),
+               "-p", "no:cacheprovider", "-p", "ogctests_feature_collections",
+               "-rA", "--tb=short", "-v", f"--junit-xml={junit}",
+               str(package / "features" / scope)]
+    run = subprocess.run(command, cwd=out, capture_output=True, text=True,
+                         timeout=OGCTESTS_TIMEOUT,
+                         env=tool_env(INSTANCE_URL=server.url, CLIENT_OVERRIDDEN="True",
+                                      PYTHONPATH=str(PLUGINS),
+                                      # schemathesis' pytest plugin lives in the same venv
+                                      PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"))
+    output = f"$ {' '.join(command)}\n(exit {run.returncode})\n{run.stdout}\n{run.stderr}"
+    (out / f"ogctests-{scope}.txt").write_text(output)
+    if run.returncode not in (0, 1) or not junit.exists():
+        pytest.fail(f"ogctests {scope} did not run (exit {run.returncode}):\n{output[-4000:]}",
+                    pytrace=False)
+    return junit_cases(junit), output
+
+
+def test_ogctests(request, tools, server):
+    """ogctests features/core and features/filtering: every test passes."""
+    out = artifacts_dir(request)
+    problems, forgiven, counts = [], [], collections.Counter()
+    link_problems = None
+    for scope in ("core", "filtering"):
+        cases, _ = run_ogctests(tools, server, scope, out)
+        assert cases, f"ogctests {scope} ran no test: see {out}/ogctests-{scope}.txt"
+        for case in cases:
+            counts[case["outcome"]] += 1
+            if case["outcome"] == "passed":
+                continue
+            bug = OGCTESTS_TOOL_BUGS.get((scope, case["name"]))
+            if bug and case["outcome"] != "skipped" and re.search(bug[0], case["text"]):
+                if case["name"] == "test_ct2":
+                    link_problems = queryables_link_problems(server) if link_problems is None \
+                        else link_problems
+                    if link_problems:
+                        problems.append(f"{scope}::{case['name']} (its intent, checked here): "
+                                        "no queryables link in the Link header:\n    "
+                                        + "\n    ".join(link_problems))
+                        continue
+                forgiven.append(f"{scope}::{case['name']}: {bug[1]}")
+                continue
+            text = "\n    ".join(case["text"].splitlines()[:25])
+            problems.append(f"{scope}::{case['name']} {case['outcome'].upper()}:\n    {text}")
+    summary = (f"ogctests on {store_of(request)}: {dict(counts)}; forgiven as ogctests bugs:\n  "
+               + "\n  ".join(forgiven or ["none"]))
+    (out / "ogctests-summary.txt").write_text(
+        summary + "\n\nproblems:\n" + "\n".join(problems or ["none"]) + "\n")
+    print(summary)
+    assert not problems, (f"{len(problems)} ogctests test(s) did not pass on "
+                          f"{store_of(request)} (full output in {out}):\n"
+                          + "\n".join(problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# schemathesis
+
+def schemathesis_findings(junit: Path) -> list[dict]:
+    """One entry per failure or error in schemathesis' JUnit report: operation, kind, title,
+    one reproducing curl line."""
+    findings = []
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        for child in case:
+            if child.tag not in ("failure", "error"):
+                continue
+            text = child.text or ""
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            code = re.search(r"- (ST\d+ [^\n]+)", text)
+            if child.tag == "error":
+                kind = lines[0] if lines else "error"
+                detail = next((line for line in lines[1:] if not line.startswith("Error")), "")
+                ref = re.search(r"Reference: (\S+)", text)
+                title = f"{detail} {ref.group(1)}" if ref else detail
+            else:
+                kind = code.group(1).strip() if code else (child.get("message") or "failure")
+                after = text[code.end():] if code else text
+                title = next((line for line in after.splitlines() if line.strip()), "").strip()
+            curl = next((line for line in lines if line.startswith("curl ")), "")
+            findings.append({"operation": case.get("name"), "kind": kind, "title": title[:300],
+                             "curl": curl})
+    return findings
+
+
+def test_schemathesis(request, tools, server):
+    """schemathesis over every operation of /openapi?f=json: no 5xx, no schema violation."""
+    out = artifacts_dir(request)
+    junit = out / "schemathesis-junit.xml"
+    junit.unlink(missing_ok=True)
+    command = [
+        str(tools / "st"), "run", f"{server.url}/openapi?f=json",
+        "--checks", "not_a_server_error,response_schema_conformance",
+        "--seed", str(SCHEMATHESIS_SEED),
+        "--max-examples", str(SCHEMATHESIS_MAX_EXAMPLES),
+        # one worker: the server has two, and pytest -n 2 runs another test file beside this
+        "--workers", "1",
+        "--request-timeout", "60",
+        "--generation-database", "none",
+        "--no-color",
+        "--report", "junit", "--report-junit-path", str(junit),
+        # Anonymous on purpose: the `server` fixture is shared by the other test files of
+        # this pytest process, and an editor key would let the fuzzer create, replace and
+        # delete features that they read. Write operations are still called (and must not
+        # answer 5xx nor violate their documented answers): they are refused.
+    ]
+    try:
+        run = subprocess.run(command, cwd=out, capture_output=True, text=True,
+                             timeout=SCHEMATHESIS_TIMEOUT, env=tool_env())
+    except subprocess.TimeoutExpired as exc:
+        (out / "schemathesis.txt").write_text(str(exc.stdout or "") + str(exc.stderr or ""))
+        pytest.fail(f"schemathesis ran past {SCHEMATHESIS_TIMEOUT} s on {store_of(request)}: "
+                    f"see {out}/schemathesis.txt", pytrace=False)
+    output = f"$ {' '.join(command)}\n(exit {run.returncode})\n{run.stdout}\n{run.stderr}"
+    (out / "schemathesis.txt").write_text(output)
+    if not junit.exists():
+        pytest.fail(f"schemathesis wrote no report (exit {run.returncode}):\n{output[-4000:]}",
+                    pytrace=False)
+    findings = schemathesis_findings(junit)
+    tested = sum(1 for _ in ET.parse(junit).getroot().iter("testcase"))
+    groups: dict[tuple[str, str], list[dict]] = collections.defaultdict(list)
+    for finding in findings:
+        groups[(finding["kind"], finding["title"])].append(finding)
+    report = []
+    for (kind, title), items in sorted(groups.items(), key=lambda g: -len(g[1])):
+        report.append(f"[{len(items)}x] {kind}: {title}")
+        for item in items[:40]:
+            report.append(f"    {item['operation']}" + (f"\n      {item['curl']}" if item["curl"] else ""))
+    (out / "schemathesis-summary.txt").write_text(
+        f"{tested} operations, exit {run.returncode}, {len(findings)} findings\n"
+        + "\n".join(report) + "\n")
+    print(f"schemathesis on {store_of(request)}: {tested} operations, {len(findings)} findings")
+    assert tested > 0, f"schemathesis tested no operation:\n{output[-4000:]}"
+    assert not findings, (f"schemathesis found {len(findings)} problem(s) on "
+                          f"{store_of(request)} (full output in {out}):\n" + "\n".join(report))
+    assert run.returncode == 0, f"schemathesis exited {run.returncode}:\n{output[-4000:]}"
