@@ -56,6 +56,7 @@ class Style:
     radius: float = 5.0
     opacity: float = 0.7
     ramp: dict[str, Any] = dataclasses.field(default_factory=dict)
+    minzoom: int = 0  # Web Mercator zoom from which the layer is drawn (its tiles' first)
 
     @property
     def name(self) -> str:
@@ -71,7 +72,7 @@ def _style(cid: str, sid: str, raw: dict[str, Any]) -> Style:
         raise ValueError(f"{cid}.{sid}: symbol {symbol!r} not in {SYMBOLS}")
     style = Style(cid, sid, raw["title"], raw["description"], symbol, [],
                   width=raw.get("width", 1.5), radius=raw.get("radius", 5.0),
-                  opacity=raw.get("opacity", 0.7))
+                  opacity=raw.get("opacity", 0.7), minzoom=int(raw.get("minzoom", 0)))
     if "single" in raw:
         style.classes = [StyleClass("single", raw["single"]["color"], raw["single"]["label"])]
     elif "categories" in raw:
@@ -461,6 +462,8 @@ def to_mapbox(style: Style) -> dict[str, Any]:
     else:
         source = {"type": "vector", "tiles": [tile_url(cid)], "minzoom": 0, "maxzoom": 16}
         layer["source-layer"] = cid
+        if style.minzoom:
+            layer["minzoom"] = style.minzoom
         color, flt = _ml_color_and_filter(style)
         if flt is not None:
             layer["filter"] = flt

@@ -87,7 +87,7 @@ def artifacts_dir(request) -> Path:
 def tool_env(**extra: str) -> dict:
     """The environment of a tool: this pytest's own settings and plugins stay out of it."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST_", "VIRTUAL_ENV", "PYTHON")) and k != "COV_CORE_SOURCE"}
+           if not k.startswith(("PYTEST_", "VIRTUAL_ENV", "PYTHON"))}
     return {**env, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1", **extra}
 
 
@@ -123,6 +123,20 @@ def junit_cases(path: Path) -> list[dict]:
     return cases
 
 
+def brief(text: str) -> str:
+    """A failure of ogctests in a few lines: its message, the lines of ogctests' own frames
+    (where the test is and what it was doing), the final `E` lines."""
+    lines = text.splitlines()
+    kept = lines[:1]
+    for i, line in enumerate(lines[1:], 1):
+        if "/ogctests/" in line and " in " in line:
+            kept += [line.strip().split("/site-packages/")[-1]] + [
+                nxt.rstrip() for nxt in lines[i + 1:i + 3] if nxt.startswith("    ")]
+        elif line.startswith("E ") and line not in kept:
+            kept.append(line.rstrip())
+    return "\n    ".join(kept[:20])
+
+
 def feature_collections(server: Server) -> list[str]:
     page = server.json("/collections", params={"f": "json"})
     return [c["id"] for c in page["collections"] if c.get("itemType", "feature") == "feature"]
@@ -145,12 +159,13 @@ def queryables_link_problems(server: Server) -> list[str]:
     return problems
 
 
-def run_ogctests(tools: Path, server: Server, scope: str, out: Path) -> tuple[list[dict], str]:
+def run_ogctests(tools: Path, server: Server, scope: str, out: Path,
+                 work: Path) -> tuple[list[dict], str]:
     python = tools / "python"
     package = Path(subprocess.run(
         [str(python), "-c", "import ogctests, os; print(os.path.dirname(ogctests.__file__))"],
         check=True, capture_output=True, text=True, env=tool_env()).stdout.strip())
-    ini = out / "ogctests-pytest.ini"  # no inheritance of the project's pytest settings
+    ini = work / "pytest.ini"  # no inheritance of the project's pytest settings
     ini.write_text("[pytest]\n")
     junit = out / f"ogctests-{scope}.xml"
     junit.unlink(missing_ok=True)
@@ -161,7 +176,7 @@ def run_ogctests(tools: Path, server: Server, scope: str, out: Path) -> tuple[li
                "-p", "no:cacheprovider", "-p", "ogctests_feature_collections",
                "-rA", "--tb=short", "-v", f"--junit-xml={junit}",
                str(package / "features" / scope)]
-    run = subprocess.run(command, cwd=out, capture_output=True, text=True,
+    run = subprocess.run(command, cwd=ini.parent, capture_output=True, text=True,
                          timeout=OGCTESTS_TIMEOUT,
                          env=tool_env(INSTANCE_URL=server.url, CLIENT_OVERRIDDEN="True",
                                       PYTHONPATH=str(PLUGINS),
@@ -175,13 +190,13 @@ def run_ogctests(tools: Path, server: Server, scope: str, out: Path) -> tuple[li
     return junit_cases(junit), output
 
 
-def test_ogctests(request, tools, server):
+def test_ogctests(request, tools, server, tmp_path):
     """ogctests features/core and features/filtering: every test passes."""
     out = artifacts_dir(request)
     problems, forgiven, counts = [], [], collections.Counter()
     link_problems = None
     for scope in ("core", "filtering"):
-        cases, _ = run_ogctests(tools, server, scope, out)
+        cases, _ = run_ogctests(tools, server, scope, out, tmp_path)
         assert cases, f"ogctests {scope} ran no test: see {out}/ogctests-{scope}.txt"
         for case in cases:
             counts[case["outcome"]] += 1
@@ -199,16 +214,25 @@ def test_ogctests(request, tools, server):
                         continue
                 forgiven.append(f"{scope}::{case['name']}: {bug[1]}")
                 continue
-            text = "\n    ".join(case["text"].splitlines()[:25])
-            problems.append(f"{scope}::{case['name']} {case['outcome'].upper()}:\n    {text}")
+            problems.append((f"{scope}::{case['name']}", case["outcome"].upper(),
+                             brief(case["text"])))
+    # one entry per distinct failure: a failing fixture fails each test that uses it alike
+    grouped: dict[tuple[str, str], list[str]] = collections.defaultdict(list)
+    for problem in problems:
+        if isinstance(problem, str):
+            grouped[(problem, "")].append("")
+        else:
+            grouped[(problem[1], problem[2])].append(problem[0])
+    problems = [kind if not tests[0] else f"{', '.join(tests)} {kind}:\n    {text}"
+                for (kind, text), tests in grouped.items()]
     summary = (f"ogctests on {store_of(request)}: {dict(counts)}; forgiven as ogctests bugs:\n  "
                + "\n  ".join(forgiven or ["none"]))
     (out / "ogctests-summary.txt").write_text(
         summary + "\n\nproblems:\n" + "\n".join(problems or ["none"]) + "\n")
     print(summary)
-    assert not problems, (f"{len(problems)} ogctests test(s) did not pass on "
-                          f"{store_of(request)} (full output in {out}):\n"
-                          + "\n".join(problems))
+    if problems:
+        pytest.fail(f"ogctests tests that did not pass on {store_of(request)} (full output "
+                    f"in {out}):\n" + "\n".join(problems), pytrace=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,7 +264,7 @@ def schemathesis_findings(junit: Path) -> list[dict]:
     return findings
 
 
-def test_schemathesis(request, tools, server):
+def test_schemathesis(request, tools, server, tmp_path):
     """schemathesis over every operation of /openapi?f=json: no 5xx, no schema violation."""
     out = artifacts_dir(request)
     junit = out / "schemathesis-junit.xml"
@@ -262,7 +286,7 @@ def test_schemathesis(request, tools, server):
         # answer 5xx nor violate their documented answers): they are refused.
     ]
     try:
-        run = subprocess.run(command, cwd=out, capture_output=True, text=True,
+        run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
                              timeout=SCHEMATHESIS_TIMEOUT, env=tool_env())
     except subprocess.TimeoutExpired as exc:
         (out / "schemathesis.txt").write_text(str(exc.stdout or "") + str(exc.stderr or ""))
@@ -280,14 +304,20 @@ def test_schemathesis(request, tools, server):
         groups[(finding["kind"], finding["title"])].append(finding)
     report = []
     for (kind, title), items in sorted(groups.items(), key=lambda g: -len(g[1])):
-        report.append(f"[{len(items)}x] {kind}: {title}")
-        for item in items[:40]:
-            report.append(f"    {item['operation']}" + (f"\n      {item['curl']}" if item["curl"] else ""))
+        operations = list(dict.fromkeys(item["operation"] for item in items))
+        report.append(f"[{len(operations)} operation(s)] {kind}: {title}")
+        report.append("    " + ", ".join(operations[:8])
+                      + (f" and {len(operations) - 8} more" if len(operations) > 8 else ""))
+        curl = next((item["curl"] for item in items if item["curl"]), "")
+        if curl:
+            report.append(f"    e.g. {curl}")
     (out / "schemathesis-summary.txt").write_text(
         f"{tested} operations, exit {run.returncode}, {len(findings)} findings\n"
         + "\n".join(report) + "\n")
     print(f"schemathesis on {store_of(request)}: {tested} operations, {len(findings)} findings")
     assert tested > 0, f"schemathesis tested no operation:\n{output[-4000:]}"
-    assert not findings, (f"schemathesis found {len(findings)} problem(s) on "
-                          f"{store_of(request)} (full output in {out}):\n" + "\n".join(report))
+    if findings:
+        pytest.fail(f"schemathesis found {len(groups)} distinct problem(s) on "
+                    f"{store_of(request)} (full output in {out}):\n" + "\n".join(report),
+                    pytrace=False)
     assert run.returncode == 0, f"schemathesis exited {run.returncode}:\n{output[-4000:]}"

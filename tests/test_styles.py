@@ -411,3 +411,19 @@ def test_unacceptable_media_type(server):
     r = server.get("/collections/friches/styles/default", headers={"Accept": "image/png"})
     assert r.status_code == 406
     assert r.json()["description_en"].startswith("No style encoding")
+
+
+def test_a_layer_is_drawn_from_the_zoom_its_tiles_hold_it():
+    """A collection's tile_min_zoom (its vector tiles leave it out below) is the minzoom of
+    its MapLibre styles, so that a web map asks for no tile it would not get."""
+    import json
+
+    from services.catalog import load_catalog
+    from services.settings import get_settings
+    from services.style_encodings import STYLES_DIR
+
+    for spec in load_catalog(get_settings().collections_dir):
+        for path in STYLES_DIR.glob(f"{spec.id}.*.mapbox.json"):
+            style = json.loads(path.read_text(encoding="utf-8"))
+            for layer in style["layers"]:
+                assert layer.get("minzoom", 0) >= spec.tile_min_zoom, (path.name, layer["id"])

@@ -138,11 +138,20 @@ def test_every_layer_loads_from_tiles_and_styles(server, browser):
                 ? map.querySourceFeatures('src:' + id, {sourceLayer: id}).length : null,
         }]));
     }""", collections)
+    zoom = mp.page.evaluate("window.artoisMap.getZoom()")
     for cid in collections:
         assert state[cid]["source"] and state[cid]["loaded"], (cid, state[cid])
         assert state[cid]["layers"] and state[cid]["visible"], (cid, state[cid])
-        if cid != "surchauffe":
+        if cid != "surchauffe" and cid != "batiments":
             assert state[cid]["features"] > 0, (cid, state[cid])  # the tiles carried data
+    # buildings are drawn from zoom 13 (their tiles hold them from there): the legend says so
+    assert zoom < 13
+    hint = mp.page.locator("li[data-collection=batiments] .zoom-hint")
+    assert hint.is_visible() and "13" in hint.inner_text()
+    mp.show(2.8317, 50.4328, 14.5)  # Lens
+    buildings = mp.page.evaluate("window.artoisMap.querySourceFeatures('src:batiments', "
+                                 "{sourceLayer: 'batiments'}).length")
+    assert buildings > 0 and not hint.is_visible()
     # every layer came from the server's tiles, the raster from its map tiles
     for cid in collections:
         marker = (f"/collections/{cid}/map/tiles/WebMercatorQuad/" if cid == "surchauffe"
