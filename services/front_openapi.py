@@ -113,3 +113,119 @@ def extend(oas: dict[str, Any], collection_ids: list[str], coverage_ids: list[st
     oas.setdefault("tags", []).extend(t for t in TAGS if t["name"] not in known)
     from services.jobs.api import document
     document(oas)  # execution and jobs: credentials, the job token, their status codes
+    bundle(oas)    # a self-contained document: no reference to a remote schema
+
+
+# ---------------------------------------------------------------------------- bundling
+# pygeoapi's document points at the OGC schema repositories (schemas.opengis.net, GitHub) for
+# its shared parameters, responses and schemas: a client offline, or one that does not
+# follow remote references (schemathesis, the OGC test suite's ports), cannot read it. Each
+# remote reference is replaced by a local component describing what this server answers.
+_EXCEPTION = {"type": "object", "required": ["code"],
+              "properties": {"code": {"type": "string"}, "type": {"type": "string"},
+                             "description": {"type": "string"},
+                             "description_fr": {"type": "string"},
+                             "description_en": {"type": "string"}}}
+_LINK = {"type": "object", "required": ["href"],
+         "properties": {"href": {"type": "string"}, "rel": {"type": "string"},
+                        "type": {"type": "string"}, "title": {"type": "string"},
+                        "templated": {"type": "boolean"}}}
+
+
+def _json_response(description: str, schema: dict, geojson: bool = False) -> dict:
+    content = {"application/json": {"schema": schema}}
+    if geojson:
+        content["application/geo+json"] = {"schema": schema}
+    content["text/html"] = {"schema": {"type": "string"}}
+    return {"description": description, "content": content}
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/exception"}}}}
+
+
+COMPONENTS: dict[str, tuple[str, str, dict]] = {
+    # key: the end of the remote reference
+    "parameters/subset": ("parameters", "subset", {
+        "name": "subset", "in": "query", "required": False, "style": "form", "explode": False,
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "description": "Coverage subset, e.g. x(600000:610000) / sous-ensemble"}),
+    "parameters/sortby.yaml": ("parameters", "sortby", {
+        "name": "sortby", "in": "query", "required": False, "style": "form", "explode": False,
+        "schema": {"type": "array", "items": {"type": "string",
+                                              "pattern": "^[+-]?[A-Za-z_].*$"}},
+        "description": "Properties to sort by, +/- for the order / tri"}),
+    "parameters/datetime": ("parameters", "datetime", {
+        "name": "datetime", "in": "query", "required": False, "style": "form",
+        "explode": False, "schema": {"type": "string"},
+        "description": "RFC 3339 date or interval (../..) / date ou intervalle"}),
+    "parameters/featureId": ("parameters", "featureId", {
+        "name": "featureId", "in": "path", "required": True, "schema": {"type": "string"},
+        "description": "Feature identifier / identifiant de l'élément"}),
+    "responses/Collection": ("responses", "Collection", _json_response(
+        "A collection / une collection", {"type": "object", "required": ["id", "links"]})),
+    "responses/Features": ("responses", "Features", _json_response(
+        "Features (GeoJSON FeatureCollection)", {"type": "object",
+                                                 "required": ["type", "features"]}, True)),
+    "responses/InvalidParameter": ("responses", "InvalidParameter", _error(
+        "Invalid parameter (bilingual OGC exception)")),
+    "responses/LandingPage": ("responses", "LandingPage", _json_response(
+        "Landing page, conformance or collections document", {"type": "object"})),
+    "responses/NotFound": ("responses", "NotFound", _error("Not found (bilingual OGC exception)")),
+    "responses/ServerError": ("responses", "ServerError", _error("Server error")),
+    "responses/NotFound.yaml": ("responses", "NotFound", _error(
+        "Not found (bilingual OGC exception)")),
+    "responses/ServerError.yaml": ("responses", "ServerError", _error("Server error")),
+    "responses/ExecuteAsync.yaml": ("responses", "ExecuteAsync", {
+        "description": "Job created: its status document",
+        "content": {"application/json": {"schema": {"type": "object",
+                                                    "required": ["jobID", "status"]}}}}),
+    "responses/ProcessList.yaml": ("responses", "ProcessList", _json_response(
+        "The processes / les traitements", {"type": "object", "required": ["processes"]})),
+    "schemas/exception.yaml": ("schemas", "exception", _EXCEPTION),
+    "schemas/execute.yaml": ("schemas", "execute", {
+        "type": "object",
+        "properties": {"inputs": {"type": "object"}, "outputs": {"type": "object"},
+                       "response": {"type": "string", "enum": ["raw", "document"]},
+                       "subscriber": {"type": "object", "properties": {
+                           "successUri": {"type": "string"},
+                           "inProgressUri": {"type": "string"},
+                           "failedUri": {"type": "string"}}}}}),
+    "cql2/1.0/cql2.json": ("schemas", "cql2", {"type": "object"}),
+    "schemas/link": ("schemas", "link", _LINK),
+}
+
+
+def bundle(oas: dict[str, Any]) -> list[str]:
+    """Replace every remote $ref by a local component (see COMPONENTS); the references
+    left unknown are returned (a test keeps the list empty)."""
+    components = oas.setdefault("components", {})
+    unknown: list[str] = []
+
+    def local(ref: str) -> str | None:
+        for end, (kind, name, definition) in COMPONENTS.items():
+            if ref.endswith(end):
+                components.setdefault(kind, {}).setdefault(name, definition)
+                return f"#/components/{kind}/{name}"
+        return None
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                new = local(ref)
+                if new is None:
+                    unknown.append(ref)
+                else:
+                    node["$ref"] = new
+            for value in list(node.values()):
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(oas)
+    if "exception" not in components.get("schemas", {}):
+        components.setdefault("schemas", {})["exception"] = _EXCEPTION
+    return unknown

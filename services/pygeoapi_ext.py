@@ -138,8 +138,10 @@ def transform_bbox(bbox, from_crs, to_crs, always_xy=False):
     envelope = list(tr.transform_bounds(*bbox, densify_pts=21))
     # the providers intersect the reprojected box itself, not its envelope
     from services.providers import paging
+    if not (bbox[2] > bbox[0] and bbox[3] > bbox[1]):  # a line or a point: its envelope
+        return envelope
     ring = shapely.segmentize(shapely.box(*bbox), max(bbox[2] - bbox[0],
-                                                      bbox[3] - bbox[1]) / 20 or 1)
+                                                      bbox[3] - bbox[1]) / 20)
     xs, ys = zip(*ring.exterior.coords)
     tx, ty = tr.transform(xs, ys)
     polygon = shapely.Polygon(zip(tx, ty))
@@ -156,9 +158,17 @@ def get_collection_items(api, request, dataset=None):
 
     paging.remember(f"{api.get_collections_url()}/{dataset}/items", dict(request.params))
     try:
-        return _original_get_items(api, request, dataset)
+        headers, status, content = _original_get_items(api, request, dataset)
     finally:
         paging.forget()
+    if status == 200 and isinstance(headers, dict):
+        # Features Part 3 finds the queryables from the items' Link header (a HEAD request)
+        base = f"{api.get_collections_url()}/{dataset}"
+        headers["Link"] = (f'<{base}/items?f=json>; rel="self"; type="application/geo+json", '
+                           f'<{base}/queryables?f=json>; '
+                           f'rel="http://www.opengis.net/def/rel/ogc/1.0/queryables"; '
+                           f'type="application/schema+json"')
+    return headers, status, content
 
 
 _original_modify = itemtypes.modify_pygeofilter

@@ -517,6 +517,14 @@ def document(oas: dict[str, Any]) -> None:
             op = item["post"]
             op["security"] = optional_auth
             responses = op.setdefault("responses", {})
+            processor = _processor(path.split("/")[2])
+            if processor is not None:  # the answer is {output id: value} (one or several)
+                outputs = processor.metadata.get("outputs") or {}
+                responses["200"] = {"description": "The outputs, by output id / les sorties",
+                                    "content": {"application/json": {"schema": {
+                                        "type": "object", "additionalProperties": False,
+                                        "properties": {name: (out.get("schema") or {})
+                                                       for name, out in outputs.items()}}}}}
             responses.setdefault("201", {"description": "Job created (asynchronous, or a "
                                                         "synchronous run past the wait)",
                                          "headers": {"X-Job-Token": {"schema": {
