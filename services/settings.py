@@ -11,7 +11,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ARTOIS_", extra="ignore")
+    # an empty variable is an unset one (DATABASE_URL="" means the embedded store)
+    model_config = SettingsConfigDict(env_prefix="ARTOIS_", extra="ignore", env_ignore_empty=True)
 
     collections_dir: Path = Field(PROJECT_DIR / "collections",
                                   description="Folder of collection files (*.yml)")
