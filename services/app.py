@@ -151,6 +151,8 @@ class OGCExceptionMiddleware:
                                             "invalid_request"))
         if status >= 500 and status != 503:
             LOGGER.error("server error %s: %s", status, body[:500])
+        if status == 503 and _header(headers, b"retry-after") is None:
+            headers.append((b"retry-after", b"5"))  # when to try again: every 503 says
         await self._send(send, status, exception_body(status, code, texts, lang), headers)
 
     @staticmethod

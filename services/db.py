@@ -1,18 +1,126 @@
 """PostgreSQL connections: one pool per process and URL, with a statement timeout.
 
 Secrets stay in the environment (DATABASE_URL); the configuration file never holds them.
+
+The pool heals by itself when PostgreSQL restarts or the network to it is cut:
+
+- a connection is checked when it leaves the pool if its socket has something to read (an
+  idle connection has nothing to say unless the server closed it): connections that died
+  while idle are replaced, without a round trip for the healthy ones;
+- a lost connection is retried for `RECONNECT_TIMEOUT_S` only (psycopg_pool's default, five
+  minutes of exponential backoff, could leave the pool waiting up to half a minute after the
+  database is back); after that, the next request that waits starts a fresh attempt at once;
+- while the database is known to be away (a connection attempt failed, or a connection was
+  found broken, and none succeeded since) a request waits `OUTAGE_WAIT_S` for a connection,
+  not the pool's 30 s, and gets `DatabaseUnavailable`: the HTTP layers answer 503 with
+  `Retry-After: RETRY_AFTER_S` (see `unreachable`).
 """
 from __future__ import annotations
 
 import atexit
 import os
+import select
 import threading
+import time
 
+import psycopg
 from psycopg import sql
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 _pools: dict[tuple[str, int], ConnectionPool] = {}
 _lock = threading.Lock()
+
+POOL_TIMEOUT_S = 30.0      # longest wait for a connection while the database answers
+OUTAGE_WAIT_S = 2.0        # ... and while it is known to be away
+RECONNECT_TIMEOUT_S = 2.0  # a lost connection is retried this long (attempts at 0, 1, 2 s)
+CONNECT_TIMEOUT_S = 5      # a connection attempt to a silent host gives up (libpq, seconds)
+RETRY_AFTER_S = 5          # what a 503 for an unreachable database tells the client
+
+
+class DatabaseUnavailable(PoolTimeout):
+    """No connection: the database is away (down, restarting, unreachable). A PoolTimeout,
+    hence a psycopg.OperationalError, for the code that catches those."""
+
+
+def unreachable(err: BaseException) -> bool:
+    """True when `err` means the database cannot be used right now (no connection, the
+    connection was lost, the server is shutting down or starting up, too many clients):
+    answer 503 with Retry-After, the pool reconnects by itself. A statement timeout or a
+    lock wait (QueryCanceled, LockNotAvailable) is the query's own failure, not this."""
+    return isinstance(err, psycopg.OperationalError) and not isinstance(
+        err, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable))
+
+
+class _Health:
+    """Whether the database is known to be away: since when, or None."""
+
+    def __init__(self) -> None:
+        self.down_since: float | None = None
+
+    def lost(self) -> None:
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+
+    def back(self) -> None:
+        self.down_since = None
+
+    @property
+    def down(self) -> bool:
+        return self.down_since is not None
+
+
+def _connection_class(health: _Health) -> type[psycopg.Connection]:
+    class Connection(psycopg.Connection):
+        """Tells the pool's health whether connection attempts succeed."""
+
+        @classmethod
+        def connect(cls, *args, **kwargs):
+            try:
+                conn = super().connect(*args, **kwargs)
+            except psycopg.OperationalError:
+                health.lost()
+                raise
+            health.back()
+            return conn
+    return Connection
+
+
+class ResilientPool(ConnectionPool):
+    """A psycopg_pool ConnectionPool that notices a lost database and fails fast meanwhile."""
+
+    def __init__(self, conninfo: str, **kwargs):
+        self.health = _Health()
+        super().__init__(conninfo, connection_class=_connection_class(self.health),
+                         check=self._check_idle, reconnect_timeout=RECONNECT_TIMEOUT_S,
+                         reconnect_failed=lambda pool: pool.health.lost(), **kwargs)
+
+    def _check_idle(self, conn: psycopg.Connection) -> None:
+        """Raise if `conn` is broken; a round trip only when its socket is readable."""
+        poller = select.poll()
+        poller.register(conn.pgconn.socket, select.POLLIN)
+        if poller.poll(0):  # the server closed it or said something: look closer
+            try:
+                ConnectionPool.check_connection(conn)
+            except Exception:
+                self.health.lost()
+                raise
+
+    def getconn(self, timeout: float | None = None) -> psycopg.Connection:
+        """Wait at most `timeout` (the pool's) for a connection, but only `OUTAGE_WAIT_S` at a
+        time: between two waits, give up with DatabaseUnavailable if the database is away."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                conn = super().getconn(max(0.01, min(remaining, OUTAGE_WAIT_S)))
+            except PoolTimeout as err:
+                if self.health.down:
+                    raise DatabaseUnavailable(f"database unavailable ({err})") from err
+                if time.monotonic() >= deadline:
+                    raise
+                continue
+            self.health.back()
+            return conn
 
 
 def database_url() -> str:
@@ -33,11 +141,15 @@ def pool(url: str | None = None, timeout_ms: int | None = None) -> ConnectionPoo
             p = _pools.get(key)
             if p is None:
                 size = int(os.environ.get("ARTOIS_DB_POOL_SIZE", "8"))
-                p = ConnectionPool(
+                p = ResilientPool(
                     url, min_size=1, max_size=size, open=True, name="artois-geo",
                     kwargs={"options": f"-c statement_timeout={timeout_ms}",
-                            "application_name": "artois-geo", "prepare_threshold": 1},
-                    timeout=30)
+                            "application_name": "artois-geo", "prepare_threshold": 1,
+                            "connect_timeout": CONNECT_TIMEOUT_S,
+                            # an idle connection to a host gone silent is found dead
+                            "keepalives": 1, "keepalives_idle": 30,
+                            "keepalives_interval": 10, "keepalives_count": 3},
+                    timeout=POOL_TIMEOUT_S)
                 _pools[key] = p
     return p
 

@@ -456,6 +456,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         'fr': 'La requête a dépassé le temps maximal autorisé',
         'en': 'The request exceeded the maximum allowed time',
     },
+    'database_unavailable': {
+        'fr': 'La base de données est momentanément indisponible ; réessayez dans '
+              'quelques secondes',
+        'en': 'The database is temporarily unavailable; try again in a few seconds',
+    },
     'invalid_datetime': {
         'fr': 'Paramètre datetime invalide : date ou intervalle RFC 3339 '
               'attendu (ex. 2024-01-31, 2024-01-01T00:00:00Z/.. )',

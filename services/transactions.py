@@ -63,6 +63,37 @@ CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden",
          500: "ServerError", 503: "ServiceUnavailable"}
 
 
+def retry_after() -> list[tuple[bytes, bytes]]:
+    from services import db
+    return [(b"retry-after", str(db.RETRY_AFTER_S).encode())]
+
+
+def database_problem(err: BaseException) -> "HTTPProblem | None":
+    """The answer to a database error that is not the request's fault: 503 with Retry-After
+    (a statement or lock timeout; the database unreachable, restarting or the connection
+    lost, which the pool heals by itself). None for other errors."""
+    import psycopg
+
+    from services import db
+    if isinstance(err, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable)):
+        return HTTPProblem(503, message("timeout"), headers=retry_after())
+    if db.unreachable(err):
+        return HTTPProblem(503, message("database_unavailable"), code="ServiceUnavailable",
+                           headers=retry_after())
+    return None
+
+
+def with_retry_after(send: Send) -> Send:
+    """`send` adding Retry-After to a 503 without one (pygeoapi's answer when the database
+    is unreachable: services.providers.postgis.ProviderUnavailableError)."""
+    async def wrapped(msg):
+        if msg["type"] == "http.response.start" and msg["status"] == 503 and \
+                _header(msg.get("headers", []), b"retry-after") is None:
+            msg = dict(msg, headers=list(msg.get("headers", [])) + retry_after())
+        await send(msg)
+    return wrapped
+
+
 class HTTPProblem(Exception):
     def __init__(self, status: int, texts: dict[str, str], code: str | None = None,
                  headers: list[tuple[bytes, bytes]] | None = None,
@@ -183,8 +214,8 @@ class Transactions:
                 await self._get_with_etag(scope, receive, send, cid, fid)
                 return
             ours = method in ("PUT", "PATCH", "DELETE") or (method == "OPTIONS" and not preflight)
-        if not ours:
-            await self.app(scope, receive, send)
+        if not ours:  # reads (GET, CQL2 JSON POST): pygeoapi's, a 503 gets Retry-After
+            await self.app(scope, receive, with_retry_after(send))
             return
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         lang = pick_language(_header(headers, b"accept-language"), (query.get("lang") or [None])[0])
@@ -292,13 +323,22 @@ class Transactions:
         read before the body: if an edit lands in between, the client's next If-Match is
         refused (412) rather than an edit being lost."""
         etag = None
+        send = with_retry_after(send)
         try:
             spec = feature_spec(self.settings, cid)
             if spec.editable:
                 etag = await run_in_threadpool(self._read_etag, cid, fid)
         except CollectionNotFound:
             pass
-        except Exception:  # noqa: BLE001 - never fail a read for the sake of its ETag
+        except Exception as err:  # noqa: BLE001 - never fail a read for the sake of its ETag
+            from services import db
+            problem = database_problem(err) if db.unreachable(err) else None
+            if problem is not None:  # pygeoapi would not reach the database either
+                query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+                lang = pick_language(_header(scope.get("headers", []), b"accept-language"),
+                                     (query.get("lang") or [None])[0])
+                await self._problem(send, problem, lang)
+                return
             LOGGER.exception("cannot compute the ETag of %s/%s", cid, fid)
         if etag is None:
             await self.app(scope, receive, send)
@@ -395,15 +435,15 @@ class Transactions:
             raise HTTPProblem(err.status, err.texts, code=err.ogc_code, headers=headers) from err
         except sqlite3.OperationalError as err:
             if "locked" in str(err) or "busy" in str(err):
-                raise HTTPProblem(503, message("timeout")) from err
+                raise HTTPProblem(503, message("timeout"), headers=retry_after()) from err
             raise
         except Exception as err:
             import psycopg
             if isinstance(err, psycopg.errors.UniqueViolation):
                 raise HTTPProblem(409, message("feature_exists", id="-", collection="-")) from err
-            if isinstance(err, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable,
-                                psycopg.OperationalError)):
-                raise HTTPProblem(503, message("timeout")) from err
+            problem = database_problem(err)
+            if problem is not None:
+                raise problem from err
             raise
 
     async def _send_feature(self, send, status: int, feature: Feature,

@@ -1050,7 +1050,9 @@ class PostGISWriter(Writer):
         self.conn.commit()
 
     def _rollback(self) -> None:
-        if self.conn is not None:
+        # a connection lost with the database has nothing to roll back: the server ends the
+        # transaction itself; raising here would hide the error that lost it
+        if self.conn is not None and not self.conn.broken:
             self.conn.rollback()
 
     def _close(self) -> None:

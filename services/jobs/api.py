@@ -84,6 +84,12 @@ def handled(fn):
             return _auth_problem(err).response()
         except ProcessError as err:
             return _problem_of(err).response()
+        except Exception as err:  # the job store's database is away: 503, not 500
+            from services import db
+            if not db.unreachable(err):
+                raise
+            return Problem.of(503, "ServiceUnavailable", "database_unavailable",
+                              headers={"Retry-After": str(db.RETRY_AFTER_S)}).response()
     endpoint.__name__ = fn.__name__
     endpoint.__doc__ = fn.__doc__
     return endpoint

@@ -28,6 +28,7 @@ from pygeoapi.provider.base import (BaseProvider, ProviderConnectionError,
 
 from services import db
 from services.cql2sql import FilterError, SQLDialect, to_sql
+from services.i18n import message, remember
 from services.providers import feature_schema, paging
 
 LOGGER = logging.getLogger(__name__)
@@ -48,6 +49,19 @@ class ProviderTimeoutError(ProviderGenericError):
     ogc_exception_code = "Timeout"
     http_status_code = HTTPStatus.SERVICE_UNAVAILABLE
     default_msg = "query timeout"
+
+
+class ProviderUnavailableError(ProviderConnectionError):
+    """The database cannot be reached (down, restarting, connection lost): 503, not
+    pygeoapi's 500 for connection errors. The English text is the project message
+    `database_unavailable`, remembered so that services.app answers it in both languages."""
+    ogc_exception_code = "ServiceUnavailable"
+    http_status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    default_msg = "database unavailable"
+
+    def __init__(self, *args, **kwargs) -> None:
+        texts = remember(message("database_unavailable"))
+        super().__init__(user_msg=texts["en"])
 
 
 class RawFeatures(list):
@@ -187,7 +201,9 @@ class PostGISProvider(BaseProvider):
         try:
             self.info = read_table(self.schema, self.table_name)
         except psycopg.OperationalError as err:
-            raise ProviderConnectionError(user_msg="database unavailable") from err
+            if db.unreachable(err):
+                raise ProviderUnavailableError() from err
+            raise ProviderTimeoutError(user_msg="query timeout") from err
         self.dialect = PostGISDialect(self.info.srid)
         self.id_field = self.id_field or self.info.key
         self._fields = {}
@@ -414,21 +430,29 @@ def _typed(name: str, spec: dict, value: Any) -> Any:
 
 
 class _GuardedConnection:
-    """A pooled connection whose database errors become OGC-friendly provider errors."""
+    """A pooled connection whose database errors become OGC-friendly provider errors: an
+    unreachable database or a lost connection is a 503 (the pool reconnects by itself)."""
 
     def __enter__(self):
         try:
             self._cm = db.pool().connection()
             return self._cm.__enter__()
         except psycopg.OperationalError as err:
-            raise ProviderConnectionError(user_msg="database unavailable") from err
+            raise ProviderUnavailableError() from err
 
     def __exit__(self, exc_type, exc, tb):
         try:
             self._cm.__exit__(exc_type, exc, tb)
+        except psycopg.OperationalError:
+            if exc is not None:
+                raise
+            # lost while ending the transaction, after the rows had all arrived: the answer
+            # stands (only reads come here); the pool replaces the connection
         finally:
             if isinstance(exc, psycopg.errors.QueryCanceled):
                 raise ProviderTimeoutError(user_msg="query timeout") from exc
+            if db.unreachable(exc):
+                raise ProviderUnavailableError() from exc
             if isinstance(exc, (psycopg.errors.DataError, psycopg.errors.InvalidParameterValue,
                                 psycopg.errors.UndefinedFunction)):
                 raise ProviderInvalidQueryError(user_msg=f"Invalid query: {exc}") from exc
