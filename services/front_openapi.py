@@ -114,6 +114,7 @@ def extend(oas: dict[str, Any], collection_ids: list[str], coverage_ids: list[st
     from services.jobs.api import document
     document(oas)  # execution and jobs: credentials, the job token, their status codes
     bundle(oas)    # a self-contained document: no reference to a remote schema
+    annotate(oas)  # every status code and media type sent
 
 
 # ---------------------------------------------------------------------------- bundling
@@ -229,3 +230,66 @@ def bundle(oas: dict[str, Any]) -> list[str]:
     if "exception" not in components.get("schemas", {}):
         components.setdefault("schemas", {})["exception"] = _EXCEPTION
     return unknown
+
+
+# ---------------------------------------------------------------------------- what is sent
+_METHODS = ("get", "head", "post", "put", "patch", "delete", "options")
+_ALT_TYPES = {"text/html": {"schema": {"type": "string"}},
+              "application/ld+json": {"schema": {"type": "object"}}}
+
+
+def _error_ref() -> dict:
+    return {"description": "Bilingual OGC exception / exception OGC bilingue",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/exception"}}}}
+
+
+def annotate(oas: dict[str, Any]) -> None:
+    """Name every status code and media type the server sends, beyond pygeoapi's lists:
+    204 (OPTIONS, empty tiles), the errors of writes and uploads (401, 403, 409, 412, 413,
+    415, 428, 503), and the f= alternatives of JSON documents (HTML, JSON-LD, JSON Schema)."""
+    components = oas.setdefault("components", {})
+    for name, resp in components.get("responses", {}).items():
+        content = resp.get("content") if isinstance(resp, dict) else None
+        if isinstance(content, dict) and "application/json" in content:
+            for media, spec in _ALT_TYPES.items():
+                content.setdefault(media, spec)
+            if name in ("Features", "200"):
+                content.setdefault("application/geo+json", {"schema": {"type": "object"}})
+                content.setdefault("text/csv", {"schema": {"type": "string"}})
+            if name in ("Queryables", "200"):
+                content.setdefault("application/schema+json", {"schema": {"type": "object"}})
+    for path, item in oas.get("paths", {}).items():
+        for method in _METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            responses = op.setdefault("responses", {})
+            if method == "options":
+                responses.pop("200", None)
+                responses.setdefault("204", {"description": "Allowed methods (Allow header)"})
+                continue
+            if path.endswith("{tileCol}"):
+                responses.setdefault("204", {"description": "Empty tile / tuile vide"})
+            if method in ("post", "put", "patch", "delete"):
+                codes = ("400", "401", "403", "404", "409", "412", "413", "415", "428", "503") \
+                    if "/items" in path else ("400", "413", "415", "503")
+                for code in codes:
+                    responses.setdefault(code, _error_ref())
+            for code, resp in responses.items():
+                content = resp.get("content") if isinstance(resp, dict) else None
+                if not isinstance(content, dict):
+                    continue
+                if code == "200" and "/items/" in path and method == "get":
+                    # one feature: pygeoapi documents its JSON Schema media type only
+                    content.setdefault("application/json", {"schema": {"type": "object"}})
+                if "application/json" not in content:
+                    continue
+                if method == "get":
+                    for media, spec in _ALT_TYPES.items():
+                        content.setdefault(media, spec)
+                if path.endswith(("/queryables", "/schema")):
+                    content.setdefault("application/schema+json", {"schema": {"type": "object"}})
+                if path.endswith(("/items", "/execution")) or "/items/" in path:
+                    content.setdefault("application/geo+json", {"schema": {"type": "object"}})
+                if path.endswith("/items") and method == "get":
+                    content.setdefault("text/csv", {"schema": {"type": "string"}})

@@ -30,6 +30,7 @@ from pygeoapi.provider.base import (BaseProvider, ProviderGenericError,
 
 from services.cql2sql import FilterError, SQLDialect, to_sql
 from services.providers import feature_schema, paging
+from services.providers.values import typed
 
 LOGGER = logging.getLogger(__name__)
 
@@ -357,20 +358,7 @@ class GeoPackageProvider(BaseProvider):
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _typed(self, name: str, spec: dict, value: str) -> Any:
-        try:
-            if spec["type"] == "integer":
-                return int(value)
-            if spec["type"] == "number":
-                return float(value)
-            if spec["type"] == "boolean":
-                low = str(value).lower()
-                if low not in ("true", "false", "1", "0"):
-                    raise ValueError(value)
-                return 1 if low in ("true", "1") else 0
-        except ValueError as err:
-            raise ProviderInvalidQueryError(
-                user_msg=f"Invalid value for property {name}: {value!r}") from err
-        return value
+        return typed(name, spec, value, bool_as_int=True)  # SQLite stores booleans as 0/1
 
     def _datetime_clause(self, datetime_: str, params: list) -> str:
         col = self.dialect.quote(self.time_field)

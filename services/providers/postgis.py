@@ -30,6 +30,7 @@ from services import db
 from services.cql2sql import FilterError, SQLDialect, to_sql
 from services.i18n import message, remember
 from services.providers import feature_schema, paging
+from services.providers.values import typed
 
 LOGGER = logging.getLogger(__name__)
 
@@ -413,20 +414,7 @@ class PostGISProvider(BaseProvider):
 
 
 def _typed(name: str, spec: dict, value: Any) -> Any:
-    try:
-        if spec["type"] == "integer":
-            return int(value)
-        if spec["type"] == "number":
-            return float(value)
-        if spec["type"] == "boolean":
-            low = str(value).lower()
-            if low not in ("true", "false", "1", "0"):
-                raise ValueError(value)
-            return low in ("true", "1")
-    except ValueError as err:
-        raise ProviderInvalidQueryError(
-            user_msg=f"Invalid value for property {name}: {value!r}") from err
-    return value
+    return typed(name, spec, value)
 
 
 class _GuardedConnection:
