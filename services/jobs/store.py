@@ -14,6 +14,7 @@ write a result, so a job completes once.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -242,19 +243,18 @@ class SQLiteJobStore(JobStore):
         conn = self._connect()
         try:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(f"CREATE TABLE IF NOT EXISTS jobs "
-                         f"({', '.join(f'{c} {t}' for c, t, _ in SCHEMA)})")
-            have = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
-            for column, sqlite_type, _ in SCHEMA:  # a table of an earlier version
-                if column not in have:
-                    conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} "
-                                 f"{sqlite_type.replace(' NOT NULL', '')}")
-            for name, cols in INDEXES:
-                conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON jobs ({cols})")
-            conn.execute("CREATE TABLE IF NOT EXISTS job_workers (worker TEXT PRIMARY KEY, "
-                         "heartbeat REAL NOT NULL)")
-            conn.execute("COMMIT")
+            with self._write_lock(conn):
+                conn.execute(f"CREATE TABLE IF NOT EXISTS jobs "
+                             f"({', '.join(f'{c} {t}' for c, t, _ in SCHEMA)})")
+                have = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
+                for column, sqlite_type, _ in SCHEMA:  # a table of an earlier version
+                    if column not in have:
+                        conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} "
+                                     f"{sqlite_type.replace(' NOT NULL', '')}")
+                for name, cols in INDEXES:
+                    conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON jobs ({cols})")
+                conn.execute("CREATE TABLE IF NOT EXISTS job_workers (worker TEXT PRIMARY "
+                             "KEY, heartbeat REAL NOT NULL)")
         finally:
             conn.close()
 
@@ -269,22 +269,30 @@ class SQLiteJobStore(JobStore):
         finally:
             conn.close()
 
-    def submit(self, job, max_queued, max_mine):
-        conn = self._connect()
+    @contextlib.contextmanager
+    def _write_lock(self, conn: sqlite3.Connection):
+        """One transaction under SQLite's write lock (BEGIN IMMEDIATE): committed at the end
+        of the block, rolled back on any error."""
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("BEGIN IMMEDIATE")  # the write lock: one submission at a time
-            total, mine = conn.execute(self.QUEUED_SQL.format(t="jobs"),
-                                       [job.get("client_key")]).fetchone()
-            refused = "queue" if (total or 0) >= max_queued else \
-                "owner" if (mine or 0) >= max_mine else None
-            if refused is None:
-                conn.execute(*self._insert_sql(job))
+            yield conn
             conn.execute("COMMIT")
-            return refused
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    def submit(self, job, max_queued, max_mine):
+        conn = self._connect()
+        try:
+            with self._write_lock(conn):  # one submission at a time: count, then insert
+                total, mine = conn.execute(self.QUEUED_SQL.format(t="jobs"),
+                                           [job.get("client_key")]).fetchone()
+                refused = "queue" if (total or 0) >= max_queued else \
+                    "owner" if (mine or 0) >= max_mine else None
+                if refused is None:
+                    conn.execute(*self._insert_sql(job))
+            return refused
         finally:
             conn.close()
 
@@ -295,23 +303,16 @@ class SQLiteJobStore(JobStore):
             if conn.execute("SELECT 1 FROM jobs WHERE status = 'accepted' LIMIT 1"
                             ).fetchone() is None:
                 return None
-            conn.execute("BEGIN IMMEDIATE")
-            row = conn.execute("SELECT identifier FROM jobs WHERE status = 'accepted' "
-                               "ORDER BY created, identifier LIMIT 1").fetchone()
-            if row is None:
-                conn.execute("COMMIT")
-                return None
-            stamp = fmt_time(utcnow())
-            conn.execute(f"UPDATE jobs SET {_CLAIM_SET} WHERE identifier = ?",
-                         [worker, pid, now, stamp, stamp, row[0]])
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+            with self._write_lock(conn):
+                row = conn.execute("SELECT identifier FROM jobs WHERE status = 'accepted' "
+                                   "ORDER BY created, identifier LIMIT 1").fetchone()
+                if row is not None:
+                    stamp = fmt_time(utcnow())
+                    conn.execute(f"UPDATE jobs SET {_CLAIM_SET} WHERE identifier = ?",
+                                 [worker, pid, now, stamp, stamp, row[0]])
         finally:
             conn.close()
-        return self.get(row[0], inputs=True)
+        return self.get(row[0], inputs=True) if row is not None else None
 
     def _enc(self, column, value):
         if value is None:
