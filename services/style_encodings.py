@@ -244,6 +244,12 @@ def qml_elements(style: Style) -> list[ET.Element]:
     return elements
 
 
+# Every written file says it is generated (do not edit it: edit styles/index.yml and rerun), and
+# .gitattributes marks them linguist-generated; tests/test_styles.py fails when one drifts.
+GENERATED_NOTE = ("Generated from styles/index.yml by services/style_encodings.py: do not edit, "
+                  "run python -m services.style_encodings.")
+
+
 def to_qml(style: Style) -> str:
     root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="Symbology")
     if style.symbol != "raster":
@@ -252,7 +258,7 @@ def to_qml(style: Style) -> str:
     ET.indent(root, "  ")
     # QML has no abstract: the English title and description go in a comment
     note = (f"{style.title['fr']} / {style.title['en']}. {style.description['en']} "
-            f"Generated from styles/index.yml by services/style_encodings.py.").replace("--", "-")
+            f"{GENERATED_NOTE}").replace("--", "-")
     return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
             f"<!-- {note} -->\n" + ET.tostring(root, encoding="unicode") + "\n")
 
@@ -386,7 +392,8 @@ def to_sld(style: Style) -> str:
             _sld_filter(rule, style, c)
             _sld_symbolizer(rule, style, c)
     ET.indent(root, "  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<!-- {GENERATED_NOTE} -->\n" + ET.tostring(root, encoding="unicode") + "\n")
 
 
 # --- MapLibre style JSON (style spec v8) -----------------------------------------------------
@@ -482,7 +489,8 @@ def to_mapbox(style: Style) -> dict[str, Any]:
         "name": style.title["fr"],
         "metadata": {"artois:collection": cid, "artois:style": style.id,
                      "artois:title": style.title, "artois:description": style.description,
-                     "artois:base-url-placeholder": BASE_URL_PLACEHOLDER},
+                     "artois:base-url-placeholder": BASE_URL_PLACEHOLDER,
+                     "artois:generated": GENERATED_NOTE},
         "sources": {cid: source},
         "layers": [layer],
     }

@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Aléa inondation par niveau / Flood hazard by level. Flood-hazard zones by level (demonstration data). Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Aléa inondation par niveau / Flood hazard by level. Flood-hazard zones by level (demonstration data). Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="categorizedSymbol" attr="niveau" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <categories>

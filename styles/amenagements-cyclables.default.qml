@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Aménagements cyclables par type / Cycle facilities by type. Facility type of the national etalab schema: right side (ame_d), or left side (ame_g) when the right side has none. Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Aménagements cyclables par type / Cycle facilities by type. Facility type of the national etalab schema: right side (ame_d), or left side (ame_g) when the right side has none. Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="categorizedSymbol" attr="CASE WHEN &quot;ame_d&quot; = 'AUCUN' THEN &quot;ame_g&quot; ELSE &quot;ame_d&quot; END" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <categories>

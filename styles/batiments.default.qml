@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Bâtiments par usage / Buildings by use. Building footprints by main use (BD TOPO classes). Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Bâtiments par usage / Buildings by use. Building footprints by main use (BD TOPO classes). Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="categorizedSymbol" attr="usage" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <categories>

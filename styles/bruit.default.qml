@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Bruit des infrastructures (Lden) / Transport noise (Lden). Road and rail noise zones by Lden class, NF S 31-130 colours. Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Bruit des infrastructures (Lden) / Transport noise (Lden). Road and rail noise zones by Lden class, NF S 31-130 colours. Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="categorizedSymbol" attr="classe_lden" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <categories>

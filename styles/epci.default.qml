@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Intercommunalités (EPCI) / Inter-municipal authorities (EPCI). Outline of the 4 EPCI, one colour each (short name, field epci_nom_court). Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Intercommunalités (EPCI) / Inter-municipal authorities (EPCI). Outline of the 4 EPCI, one colour each (short name, field epci_nom_court). Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="categorizedSymbol" attr="epci_nom_court" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <categories>

@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Friches par indice de mutabilité / Brownfields by mutability index. Mutability index of the most suitable use (field mutabilite_indice, 0-100), Mutafriches potential classes; brownfields without a score are "not assessed". Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Friches par indice de mutabilité / Brownfields by mutability index. Mutability index of the most suitable use (field mutabilite_indice, 0-100), Mutafriches potential classes; brownfields without a score are "not assessed". Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="RuleRenderer" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <rules key="{8aac32b6-0558-5bd7-a748-a8159fe586a2}">

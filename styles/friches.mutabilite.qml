@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Friches par usage le plus favorable (mutabilité) / Brownfields by most suitable use (mutability). Best-rated use from the mutability process (field mutabilite_usage, Mutafriches method); brownfields without a score yet are "not assessed". Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Friches par usage le plus favorable (mutabilité) / Brownfields by most suitable use (mutability). Best-rated use from the mutability process (field mutabilite_usage, Mutafriches method); brownfields without a score yet are "not assessed". Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="RuleRenderer" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <rules key="{3247cf4f-a618-5aab-83b7-86b845f0eaae}">

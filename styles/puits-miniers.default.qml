@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Puits de mine / Coal-mine shafts. Former coal-mine shafts of the mining basin. Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Puits de mine / Coal-mine shafts. Former coal-mine shafts of the mining basin. Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="singleSymbol" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <symbols>

@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Qualité de l'air – NO2 moyen annuel / Air quality – NO2 annual mean. Annual mean NO2 concentration per 1 km cell (µg/m3); thresholds of the 2021 WHO guideline (10) and of the 2030 EU limit value (20). Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Qualité de l'air – NO2 moyen annuel / Air quality – NO2 annual mean. Annual mean NO2 concentration per 1 km cell (µg/m3); thresholds of the 2021 WHO guideline (10) and of the 2030 EU limit value (20). Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="RuleRenderer" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <rules key="{354f8a2e-81cc-52d1-8eef-09e908cbdbeb}">

@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Solutions fondées sur la nature par type / Nature-based solutions by type. Nature-based adaptation solution sheets by type (ADEME Plus fraîche ma ville vocabulary). Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Solutions fondées sur la nature par type / Nature-based solutions by type. Nature-based adaptation solution sheets by type (ADEME Plus fraîche ma ville vocabulary). Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="categorizedSymbol" attr="type_solution" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <categories>

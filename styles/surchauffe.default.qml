@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Surchauffe urbaine estivale / Summer urban overheating. Land-surface temperature anomaly (°C), the diverging ramp shared by every output. Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Surchauffe urbaine estivale / Summer urban overheating. Land-surface temperature anomaly (°C), the diverging ramp shared by every output. Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology">
   <pipe>
     <rasterrenderer type="singlebandpseudocolor" band="1" opacity="1" alphaBand="-1" nodataColor="" classificationMin="-4" classificationMax="8">

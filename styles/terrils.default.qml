@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Terrils par périmètre UNESCO / Slag heaps by UNESCO perimeter. Slag heaps of the World Heritage property and of its buffer zone. Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Terrils par périmètre UNESCO / Slag heaps by UNESCO perimeter. Slag heaps of the World Heritage property and of its buffer zone. Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="categorizedSymbol" attr="perimetre_unesco" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <categories>

@@ -1,5 +1,5 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
-<!-- Zones d'activités par surface disponible / Business parks by available area. Available area for sale (field surface_disponible_ha, CNIG SITE-ECO standard). Generated from styles/index.yml by services/style_encodings.py. -->
+<!-- Zones d'activités par surface disponible / Business parks by available area. Available area for sale (field surface_disponible_ha, CNIG SITE-ECO standard). Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
 <qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
   <renderer-v2 type="RuleRenderer" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
     <rules key="{66d50738-1c03-5732-8f5c-df2fad0ce912}">

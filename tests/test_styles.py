@@ -150,6 +150,14 @@ def _without_labels(classes: list[tuple]) -> list[tuple]:
 
 def test_style_files_are_written_from_the_index():
     assert write_styles(["--check"]) == 0, "run: python -m services.style_encodings"
+    # each written file says so (generated, not edited by hand) and git marks it generated
+    written = [p for p in (PROJECT / "styles").iterdir() if p.name.endswith((".qml", ".sld", ".mapbox.json"))]
+    assert len(written) >= 3 * len(load_index())
+    for path in written:
+        assert "Generated from styles/index.yml" in path.read_text(encoding="utf-8"), path.name
+    attributes = (PROJECT / ".gitattributes").read_text(encoding="utf-8")
+    for suffix in ("qml", "sld", "mapbox.json"):
+        assert f"styles/*.{suffix} linguist-generated=true" in attributes
 
 
 def test_every_collection_has_a_default_style_in_three_encodings():
