@@ -5,36 +5,16 @@ QGIS runs in a child process: 3.22 (Debian 12) can crash on a 404 or at exit.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
-
-from reference import CATALOG, FEATURE_COLLECTIONS, reference
-
-QGIS_PYTHON = "/usr/bin/python3"
-CLIENT = Path(__file__).parent / "clients" / "qgis_oapif.py"
 
 
-def qgis_available() -> bool:
-    if not shutil.which(QGIS_PYTHON):
-        return False
-    return subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True).returncode == 0
+from reference import FEATURE_COLLECTIONS, reference
+from qgis_runner import requires_qgis, run_client
 
-
-pytestmark = pytest.mark.skipif(not qgis_available(),
-                                reason="python3-qgis is installed by scripts/setup.sh --test-tools")
+pytestmark = requires_qgis
 
 
 def run_qgis(base_url: str, layers: dict[str, str]) -> dict:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
-    proc = subprocess.run([QGIS_PYTHON, str(CLIENT), base_url, json.dumps(layers)],
-                          capture_output=True, text=True, timeout=600, env=env)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert lines, f"QGIS gave no result (exit {proc.returncode}): {proc.stderr[-2000:]}"
-    return json.loads(lines[-1][len("RESULT "):])
+    return run_client("qgis_oapif.py", base_url, json.dumps(layers))
 
 
 def test_qgis_loads_every_collection(server):

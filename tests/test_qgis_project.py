@@ -5,9 +5,6 @@ QGIS runs in a child process: 3.22 (Debian 12) can crash on a 404 or at exit.
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -16,26 +13,15 @@ from pathlib import Path
 import pytest
 
 from reference import CATALOG
+from qgis_runner import requires_qgis, run_client
 from services.qgis_project import GROUPS, HIDDEN
 from services.style_encodings import load_index
 
 PROJECT = Path(__file__).resolve().parent.parent
-QGIS_PYTHON = "/usr/bin/python3"
-CLIENT = PROJECT / "tests" / "clients" / "qgis_project.py"
-
-
-def qgis_available() -> bool:
-    return bool(shutil.which(QGIS_PYTHON)) and subprocess.run(
-        [QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True).returncode == 0
 
 
 def open_in_qgis(path: Path) -> dict:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
-    proc = subprocess.run([QGIS_PYTHON, str(CLIENT), str(path)], capture_output=True, text=True,
-                          timeout=900, env=env)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert lines, f"QGIS gave no result (exit {proc.returncode}): {proc.stderr[-2000:]}"
-    return json.loads(lines[-1][len("RESULT "):])
+    return run_client("qgis_project.py", path, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +56,7 @@ def test_project_xml_names_every_layer_with_its_style(served_project):
     assert root.findtext("projectCrs/spatialrefsys/authid") == "EPSG:2154"
 
 
-@pytest.mark.skipif(not qgis_available(),
-                    reason="python3-qgis is installed by scripts/setup.sh --test-tools")
+@requires_qgis
 def test_qgis_opens_the_served_project_and_draws_every_layer(served_project):
     base, path = served_project
     seen = open_in_qgis(path)

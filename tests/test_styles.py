@@ -16,13 +16,13 @@ import morecantile
 import pytest
 
 from reference import CATALOG
+from qgis_runner import SKIP_REASON, qgis_available, run_client
 from services.style_encodings import (BASE_URL_PLACEHOLDER, ENCODINGS, Style, all_styles,
                                       load_index)
 from services.style_encodings import main as write_styles
 
 PROJECT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("ARTOIS_VAR_DIR", PROJECT / "var"))
-QGIS_PYTHON = "/usr/bin/python3"
 STYLES = {s.name: s for s in all_styles()}
 SE = "{http://www.opengis.net/se}"
 OGC = "{http://www.opengis.net/ogc}"
@@ -270,15 +270,10 @@ def test_maplibre_validator_catches_an_error(gl_style_validate, tmp_path):
 
 # --- QGIS 3.22 -----------------------------------------------------------------------------------
 
-def qgis_available() -> bool:
-    return bool(shutil.which(QGIS_PYTHON)) and subprocess.run(
-        [QGIS_PYTHON, "-c", "import qgis.core"], capture_output=True).returncode == 0
-
-
 @pytest.fixture(scope="module")
 def qgis_loaded(manifest) -> dict:
     if not qgis_available():
-        pytest.skip("python3-qgis is installed by scripts/setup.sh --test-tools")
+        pytest.skip(SKIP_REASON)
     jobs = []
     for style in STYLES.values():
         entry = manifest[style.collection]
@@ -291,12 +286,7 @@ def qgis_loaded(manifest) -> dict:
                          "provider": "gdal" if raster else "ogr",
                          "source": entry["data"] if raster
                          else f"{entry['data']}|layername={entry['table']}"})
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
-    proc = subprocess.run([QGIS_PYTHON, str(PROJECT / "tests" / "clients" / "qgis_styles.py"),
-                           json.dumps(jobs)], capture_output=True, text=True, timeout=600, env=env)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert lines, f"QGIS gave no result (exit {proc.returncode}): {proc.stderr[-2000:]}"
-    return json.loads(lines[-1][len("RESULT "):])
+    return run_client("qgis_styles.py", json.dumps(jobs))
 
 
 @pytest.mark.parametrize("encoding", ["qml", "sld"])

@@ -7,9 +7,7 @@ dataset tile; errors; headless QGIS draws the Web Mercator tiles.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
 import subprocess
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from shapely.geometry import shape
 
 from reference import CATALOG, COVERAGES, FEATURE_COLLECTIONS
 from services.tiles import tms as registry
-from test_qgis import QGIS_PYTHON, qgis_available
+from qgis_runner import QGIS_PYTHON, requires_qgis, run_client
 
 MVT = "application/vnd.mapbox-vector-tile"
 EXTENT, BUFFER = 4096, 64
@@ -251,22 +249,15 @@ def test_coverage_has_no_vector_tiles(server, cid):
 # --------------------------------------------------------------------------- QGIS
 
 def run_qgis(uri: str, epsg: int, extent: list[float], name: str) -> dict:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": "/tmp"}
     ARTIFACTS.mkdir(exist_ok=True)
     image = ARTIFACTS / f"qgis-vector-tiles-{name}.png"
-    proc = subprocess.run([QGIS_PYTHON, str(QGIS_CLIENT), uri, str(epsg),
-                           *map(str, extent), str(image)],
-                          capture_output=True, text=True, timeout=300, env=env)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert lines, f"QGIS gave no result (exit {proc.returncode}): {proc.stderr[-2000:]}"
-    return json.loads(lines[-1][len("RESULT "):])
+    return run_client(QGIS_CLIENT, uri, epsg, *extent, image, timeout=300)
 
 
 # Béthune-Lens, where every layer has features
 AREA_3857 = [290000.0, 6505000.0, 320000.0, 6535000.0]
 AREA_2154 = [640000.0, 7030000.0, 670000.0, 7060000.0]
-NEEDS_QGIS = pytest.mark.skipif(not qgis_available(),
-                                reason="python3-qgis is installed by scripts/setup.sh --test-tools")
+NEEDS_QGIS = requires_qgis
 
 
 @NEEDS_QGIS
