@@ -65,7 +65,7 @@ def tile_layer(url: str):
 
 
 def tile_statement(layer, z: int, x: int, y: int) -> tuple[bytes, dict]:
-    from services.tiles import mvt_postgis
+    from services.store.postgis import tiles as mvt_postgis
     from services.tiles.mvt_source import tile_box
     box = tile_box("WebMercatorQuad", z, y, x)
     return mvt_postgis._statement((layer,), box.srid), mvt_postgis._params(box)

@@ -23,11 +23,13 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from services.errors import OGCError
+from services.settings import Settings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -50,23 +52,18 @@ class _Key:
     principal: Principal
 
 
-class AuthError(Exception):
-    """401 (no or unknown credential) or 403 (role too low); `key` names the message."""
+class AuthError(OGCError):
+    """401 (no or unknown credential, with WWW-Authenticate) or 403 (role too low): an
+    services.errors.OGCError whose `key` names the message."""
 
     def __init__(self, status: int, key: str, **params):
-        super().__init__(key)
-        self.status = status
-        self.key = key
-        self.params = params
-
-    @property
-    def headers(self) -> list[tuple[bytes, bytes]]:
-        if self.status != 401:
-            return []
-        value = f'Bearer realm="{REALM}"'
-        if self.key == "auth_invalid":
-            value += ', error="invalid_token"'
-        return [(b"www-authenticate", value.encode())]
+        headers = {}
+        if status == 401:
+            value = f'Bearer realm="{REALM}"'
+            if key == "auth_invalid":
+                value += ', error="invalid_token"'
+            headers["WWW-Authenticate"] = value
+        super().__init__(key, status=status, headers=headers, params=params)
 
 
 def token_hash(token: str) -> str:
@@ -129,7 +126,8 @@ class KeyStore:
 
     @classmethod
     def from_environment(cls) -> "KeyStore":
-        return cls(os.environ.get("ARTOIS_API_KEYS"), os.environ.get("ARTOIS_API_KEYS_FILE"))
+        settings = Settings()  # read now: a keys file named after start-up is seen
+        return cls(settings.api_keys, str(settings.api_keys_file or "") or None)
 
     def _keys(self) -> list[_Key]:
         if self._file is not None:

@@ -9,9 +9,7 @@ leaves a half-written layer in place.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -21,12 +19,12 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from services.catalog import CollectionSpec, load_catalog
-from services.providers.geopackage import register_gpkg_functions
+from services.catalog import CollectionSpec
 from services.settings import Settings
+from services.store import STORAGE_SRID, get_catalog
+from services.store.sqlite.schema import write_geopackage
 
 LOGGER = logging.getLogger(__name__)
-STORAGE_EPSG = 2154
 MULTI = {"Point": "MultiPoint", "LineString": "MultiLineString", "Polygon": "MultiPolygon"}
 
 
@@ -66,14 +64,14 @@ def normalise(gdf: gpd.GeoDataFrame, spec: CollectionSpec) -> gpd.GeoDataFrame:
     """Storage CRS, valid geometries of the one declared type, no empty rows."""
     if gdf.crs is None:
         raise ValueError(f"{spec.id}: source has no CRS")
-    gdf = gdf.to_crs(STORAGE_EPSG)
+    gdf = gdf.to_crs(STORAGE_SRID)
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].copy()
     geoms = shapely.make_valid(gdf.geometry.values)
     target = spec.geometry_type
     if target.startswith("Multi"):
         single = target[len("Multi"):]
         geoms = [_as_multi(g, single) for g in geoms]
-    gdf = gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=list(geoms), crs=STORAGE_EPSG)
+    gdf = gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=list(geoms), crs=STORAGE_SRID)
     wrong = gdf.geometry.geom_type != target
     if wrong.any():
         raise ValueError(f"{spec.id}: {int(wrong.sum())} geometries are not {target}: "
@@ -124,31 +122,6 @@ def dates_as_text(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     return out, dates
 
 
-def write_geopackage(gdf: gpd.GeoDataFrame, spec: CollectionSpec, target: Path,
-                     date_columns: list[str] = ()) -> None:
-    tmp = target.with_suffix(".tmp.gpkg")
-    tmp.unlink(missing_ok=True)
-    pyogrio.write_dataframe(gdf, tmp, layer=spec.table, driver="GPKG",
-                            geometry_type=spec.geometry_type, SPATIAL_INDEX="YES",
-                            GEOMETRY_NAME="geom", FID="fid")
-    with sqlite3.connect(tmp) as conn:
-        register_gpkg_functions(conn)
-        # GDAL writes text; GeoPackage readers (QGIS, this server) type a DATE column.
-        for col in date_columns:
-            conn.execute(f'ALTER TABLE "{spec.table}" RENAME COLUMN "{col}" TO "{col}__text"')
-            conn.execute(f'ALTER TABLE "{spec.table}" ADD COLUMN "{col}" DATE')
-            conn.execute(f'UPDATE "{spec.table}" SET "{col}" = "{col}__text"')
-            conn.execute(f'ALTER TABLE "{spec.table}" DROP COLUMN "{col}__text"')
-        if spec.id_field and spec.id_field in gdf:
-            conn.execute(f'CREATE UNIQUE INDEX "idx_{spec.table}_id" ON "{spec.table}" '
-                         f'("{spec.id_field}")')
-        if spec.time_field and spec.time_field in gdf:
-            conn.execute(f'CREATE INDEX "idx_{spec.table}_time" ON "{spec.table}" '
-                         f'("{spec.time_field}")')
-        conn.execute("ANALYZE")
-    tmp.replace(target)
-
-
 def extents(gdf: gpd.GeoDataFrame, spec: CollectionSpec) -> dict[str, Any]:
     bbox = [round(v, 6) for v in gdf.to_crs(4326).total_bounds]
     out: dict[str, Any] = {"spatial": {"bbox": bbox,
@@ -164,7 +137,7 @@ def extents(gdf: gpd.GeoDataFrame, spec: CollectionSpec) -> dict[str, Any]:
 def build_vector(spec: CollectionSpec, layers: dict[str, gpd.GeoDataFrame],
                  store: Path, database_url: str | None = None) -> dict[str, Any]:
     if "postgis_table" in spec.source:  # an existing table, published as it is
-        from services.postgis_store import describe_table
+        from services.store.postgis.schema import describe_table
         if not database_url:
             raise ValueError(f"{spec.id}: a postgis_table source needs DATABASE_URL")
         return {"kind": "features", "store": "postgis", **describe_table(spec.source["postgis_table"])}
@@ -177,14 +150,14 @@ def build_vector(spec: CollectionSpec, layers: dict[str, gpd.GeoDataFrame],
     layers[spec.id] = gdf
     out, date_columns = dates_as_text(gdf)
     if database_url:
-        from services.postgis_store import load_collection
+        from services.store.postgis.schema import load_collection
         loaded = load_collection(spec, out, date_columns)
         return {"kind": "features", "store": "postgis", "table": loaded["table"],
                 "count": loaded["count"], "changed": loaded["changed"],
                 "extents": extents(gdf, spec)}
     target = store / f"{spec.id}.gpkg"
     if spec.editable and target.exists():  # never replace what editors changed since
-        from services.writers import add_missing_rows
+        from services.store.sqlite.writer import add_missing_rows
         added = add_missing_rows(spec, target, out, date_columns)
         return {"kind": "features", "store": "geopackage", "data": str(target),
                 "table": spec.table, "count": added["count"], "changed": added["added"],
@@ -224,9 +197,9 @@ def build(settings: Settings, only: list[str] | None = None) -> dict[str, Any]:
     """Build every collection (or `only` these and what they require). Returns the manifest."""
     store = settings.store_dir
     store.mkdir(parents=True, exist_ok=True)
-    specs = load_catalog(settings.collections_dir)
-    manifest_path = store / ("manifest-postgis.json" if settings.database_url else "manifest.json")
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    catalog = get_catalog(settings)
+    specs = list(catalog.specs.values())
+    manifest = dict(catalog.manifest)
     layers: dict[str, gpd.GeoDataFrame] = {}
     wanted = set(only or [s.id for s in specs])
     for spec in specs:  # dependencies first
@@ -246,7 +219,5 @@ def build(settings: Settings, only: list[str] | None = None) -> dict[str, Any]:
                     entry.get("count", "raster"), entry["seconds"])
         print(f"  {spec.id:<24} {str(entry.get('count', 'raster')):>6}  {entry['seconds']:.1f} s",
               flush=True)
-    tmp = manifest_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    tmp.replace(manifest_path)
+    catalog.save_manifest(manifest)
     return manifest

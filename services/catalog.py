@@ -1,4 +1,7 @@
-"""The collection files (collections/*.yml): one file describes one published layer."""
+"""The collection files (collections/*.yml): one file describes one published layer.
+
+This module parses them; the server reads them through the cached
+`services.store.get_catalog()` (with the build manifest), never by calling `load_catalog`."""
 from __future__ import annotations
 
 import graphlib

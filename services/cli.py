@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shutil
 import sys
 import time
 
-from services.settings import Settings
+from services.settings import Settings, environment_default, export_environment
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
@@ -33,8 +32,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     workers = args.workers or settings.workers
     _fresh_metrics_dir(settings)
     if args.access_log:  # our JSON access lines (services.ops), not uvicorn's plain ones
-        os.environ["ARTOIS_ACCESS_LOG"] = "true"
-    os.environ.setdefault("ARTOIS_LOG_LEVEL", args.log_level)
+        export_environment(ARTOIS_ACCESS_LOG="true")
+    environment_default("ARTOIS_LOG_LEVEL", args.log_level)
     job_workers = settings.job_worker_count if args.workers_jobs is None else args.workers_jobs
     pool = _start_job_pool(job_workers)
     print(f"Serving on {settings.url} with {workers} worker(s) and {job_workers} job "
@@ -56,7 +55,7 @@ def _start_job_pool(count: int):
     if count <= 0:
         return None
     return subprocess.Popen([sys.executable, "-m", "services.cli", "worker", "--workers",
-                             str(count)], env=os.environ.copy())
+                             str(count)])  # with this process's environment
 
 
 def _stop_job_pool(pool) -> None:
@@ -88,7 +87,7 @@ def _fresh_metrics_dir(settings: Settings) -> None:
     metrics_dir = settings.var_dir / "run" / f"metrics-{settings.port}"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    export_environment(PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,16 +6,18 @@ give one resource. The result goes to var/run/, where the ASGI app reads it.
 from __future__ import annotations
 
 import json
-import os
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pygeoapi
 import yaml
 
-from services import front
-from services.catalog import CollectionSpec, load_catalog
-from services.settings import Settings
+from services import front, vendor
+from services.catalog import CollectionSpec
+from services.store import get_catalog
+from services.settings import Settings, export_environment
 
 CRS_LIST = [
     "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
@@ -101,11 +103,8 @@ def resource(spec: CollectionSpec, entry: dict[str, Any], settings: Settings) ->
 
 def runtime_config(settings: Settings) -> dict[str, Any]:
     base = yaml.safe_load(settings.base_config.read_text(encoding="utf-8"))
-    manifest_path = settings.store_dir / ("manifest-postgis.json" if settings.database_url
-                                          else "manifest.json")
-    if not manifest_path.exists():
-        raise FileNotFoundError(f"{manifest_path} missing: run `artois-geo build` first")
-    manifest = json.loads(manifest_path.read_text())
+    catalog = get_catalog(settings)
+    manifest = catalog.require_manifest()
     server = base["server"]
     server["url"] = settings.url
     # the "about" link and the URL of the HTML landing page lead to the agency's web map
@@ -113,11 +112,9 @@ def runtime_config(settings: Settings) -> dict[str, Any]:
     server["bind"] = {"host": settings.host, "port": settings.port}
     server["limits"]["max_items"] = settings.max_items
     server["locale_dir"] = str(settings.var_dir / "locale")
-    templates = Path(__file__).parent / "templates"
-    if templates.is_dir():
-        server["templates"] = {"path": str(templates), "static": str(_static_dir())}
+    server["templates"] = {"path": str(write_templates(settings)), "static": str(_static_dir())}
     resources = {}
-    for spec in load_catalog(settings.collections_dir):
+    for spec in catalog.specs.values():
         if spec.id not in manifest:
             raise FileNotFoundError(f"collection {spec.id!r} not built: run `artois-geo build`")
         resources[spec.id] = resource(spec, manifest[spec.id], settings)
@@ -138,8 +135,30 @@ def runtime_config(settings: Settings) -> dict[str, Any]:
 
 
 def _static_dir() -> Path:
-    import pygeoapi
     return Path(pygeoapi.__file__).parent / "static"
+
+
+PROJECT_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def write_templates(settings: Settings) -> Path:
+    """The HTML templates of pygeoapi's pages (`server.templates.path`), written for this
+    server's URL: each pygeoapi template naming a CDN library, with the library's URL on
+    this server instead (services/vendor.py), then the project's own overrides
+    (services/templates/). Templates not written here are pygeoapi's own (its loader falls
+    back on them)."""
+    target = settings.var_dir / "run" / f"templates-{settings.port}"
+    shutil.rmtree(target, ignore_errors=True)
+    for folder in (Path(pygeoapi.__file__).parent / "templates", PROJECT_TEMPLATES):
+        for source in sorted(p for p in folder.rglob("*") if p.is_file()):
+            text = source.read_text(encoding="utf-8")
+            local = vendor.rewrite_cdn_urls(text, settings.url)
+            if local == text and folder != PROJECT_TEMPLATES:
+                continue
+            path = target / source.relative_to(folder)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(local, encoding="utf-8")
+    return target
 
 
 def write_runtime_config(settings: Settings) -> tuple[Path, Path]:
@@ -154,11 +173,10 @@ def write_runtime_config(settings: Settings) -> tuple[Path, Path]:
     config_path = run_dir / f"pygeoapi-config-{settings.port}.yml"
     openapi_path = run_dir / f"openapi-{settings.port}.yml"
     _atomic_write(config_path, yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
-    os.environ["PYGEOAPI_CONFIG"] = str(config_path)
-    os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)
+    export_environment(PYGEOAPI_CONFIG=str(config_path), PYGEOAPI_OPENAPI=str(openapi_path))
     oas = get_oas(config, fail_on_invalid_collection=True)
     from services import front_openapi
-    specs = load_catalog(settings.collections_dir)
+    specs = list(get_catalog(settings).specs.values())
     front_openapi.extend(oas, [s.id for s in specs if s.kind == "features"],
                          [s.id for s in specs if s.kind == "coverage"])
     _atomic_write(openapi_path, yaml.safe_dump(json.loads(json.dumps(oas, default=str)),

@@ -23,7 +23,8 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.caching import _merge_vary
-from services.front import ogc_error
+from services.error_handler import request_language
+from services.errors import OGCError
 
 ALLOW_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = ("Accept, Accept-Language, Authorization, Content-Crs, Content-Type, If-Match, "
@@ -94,12 +95,8 @@ class CORS:
     async def _preflight(self, scope: Scope, receive: Receive, send: Send, origin: str) -> None:
         allowed = self.allow_origin(origin)
         if allowed is None:
-            response = ogc_error(
-                403, "Forbidden",
-                f"L'origine {origin} n'est pas autorisée à appeler ce service depuis un "
-                "navigateur (ARTOIS_CORS_ORIGINS).",
-                f"Origin {origin} may not call this service from a browser "
-                "(ARTOIS_CORS_ORIGINS).")
+            response = OGCError("cors_origin_refused", status=403, origin=origin).response(
+                request_language(scope))
             response.headers["vary"] = "Origin"
             await response(scope, receive, send)
             return

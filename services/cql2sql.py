@@ -14,9 +14,23 @@ from typing import Any, Protocol
 import shapely
 from pygeofilter import ast, values
 
+from services.errors import OGCError, texts
+from services.pygeoapi_messages import remember
 
-class FilterError(ValueError):
-    """The filter is well-formed CQL2 but cannot be applied (unknown property, unsupported op)."""
+
+class FilterError(OGCError, ValueError):
+    """The filter is well-formed CQL2 but cannot be applied (unknown property, unsupported
+    operator): a 400 of message ``cql2_*`` (services/locale/*/LC_MESSAGES/errors.po), e.g.
+    ``FilterError("cql2_unknown_property", name=name)``; ``str()`` is the English text.
+
+    The providers answer it as pygeoapi's ProviderInvalidQueryError ``Invalid CQL2 filter:
+    <English>`` (pygeoapi's 400): the message ``invalid_filter`` of this error is recorded
+    (services.pygeoapi_messages.remember) so that the error handler gives that answer its
+    French text from the catalogue."""
+
+    def __init__(self, key: str, /, **params: Any):
+        super().__init__(key, params=params)
+        remember(texts("invalid_filter", detail=self.texts))
 
 
 SPATIAL_OPS = {
@@ -104,7 +118,7 @@ def _attribute(name: str, tr: Translation) -> str:
     if name in tr.geometry_names:
         return tr.dialect.quote(tr.geometry_column)
     if name not in tr.fields:
-        raise FilterError(f"unknown property: {name}")
+        raise FilterError("cql2_unknown_property", name=name)
     return tr.dialect.quote(name)
 
 
@@ -132,14 +146,14 @@ def _expr(node: Any, tr: Translation, date_context: bool = False) -> str:
             return tr.dialect.casei(_expr(node.arguments[0], tr))
         if name == "accenti" and len(node.arguments) == 1:
             return tr.dialect.accenti(_expr(node.arguments[0], tr))
-        raise FilterError(f"unsupported function: {node.name}")
+        raise FilterError("cql2_unsupported_function", name=node.name)
     if type(node) in ARITHMETIC_OPS:
         return (f"({_expr(node.lhs, tr)} {ARITHMETIC_OPS[type(node)]} "
                 f"{_expr(node.rhs, tr)})")
     if isinstance(node, (values.Geometry, values.Envelope)):
-        raise FilterError("a geometry is only allowed in a spatial predicate")
+        raise FilterError("cql2_geometry_literal")
     if isinstance(node, (list, tuple, values.Interval)):
-        raise FilterError("unsupported literal")
+        raise FilterError("cql2_unsupported_literal")
     value = _literal(node, tr)
     if date_context and isinstance(value, str) and len(value) > 10:
         value = value[:10]  # a timestamp compared with a date column: compare the day
@@ -152,7 +166,7 @@ def _geometry_literal(node: Any) -> shapely.Geometry:
     elif isinstance(node, values.Envelope):
         geom = shapely.box(node.x1, node.y1, node.x2, node.y2)
     else:
-        raise FilterError("spatial predicates compare the geometry with a geometry literal")
+        raise FilterError("cql2_spatial_literal")
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
     return geom
@@ -165,7 +179,7 @@ def _spatial_operands(node: Any, tr: Translation) -> tuple[str, shapely.Geometry
     if not isinstance(lhs, ast.Attribute):
         lhs, rhs, swapped = rhs, lhs, True
     if not isinstance(lhs, ast.Attribute) or lhs.name not in tr.geometry_names:
-        raise FilterError("spatial predicates need the geometry property and a literal")
+        raise FilterError("cql2_spatial_operands")
     return tr.dialect.quote(tr.geometry_column), _geometry_literal(rhs), swapped
 
 
@@ -200,7 +214,7 @@ def _node(node: Any, tr: Translation) -> str:
         lhs = _expr(node.lhs, tr)
         pattern = node.pattern
         if not isinstance(pattern, str):
-            raise FilterError("LIKE needs a text pattern")
+            raise FilterError("cql2_like_pattern")
         # CQL2 wildcards are % and _ as in SQL; escape is a backslash.
         return d.like(lhs, tr.bind(pattern), node.not_)
     if isinstance(node, ast.In):
@@ -223,7 +237,7 @@ def _node(node: Any, tr: Translation) -> str:
     if isinstance(node, ast.DistanceWithin):
         column = _attribute(node.lhs.name, tr) if isinstance(node.lhs, ast.Attribute) else None
         if column is None:
-            raise FilterError("S_DWITHIN needs the geometry property")
+            raise FilterError("cql2_dwithin_geometry")
         geom = _geometry_literal(node.rhs)
         geom_sql, value = d.geometry_param(geom)
         tr.params.append(value)
@@ -233,12 +247,12 @@ def _node(node: Any, tr: Translation) -> str:
                          (minx - dist, miny - dist, maxx + dist, maxy + dist))
     if isinstance(node, ast.TemporalPredicate):
         return _temporal(node, tr)
-    raise FilterError(f"unsupported CQL2 operator: {type(node).__name__}")
+    raise FilterError("cql2_unsupported_operator", name=type(node).__name__)
 
 
 def _temporal(node: ast.TemporalPredicate, tr: Translation) -> str:
     if not isinstance(node.lhs, ast.Attribute):
-        raise FilterError("temporal predicates compare a property with a literal")
+        raise FilterError("cql2_temporal_operands")
     column = _attribute(node.lhs.name, tr)
     date_ctx = _is_date_field(node.lhs, tr)
     start, end = _temporal_bounds(node.rhs)
@@ -263,4 +277,4 @@ def _temporal(node: ast.TemporalPredicate, tr: Translation) -> str:
         parts = [f"{column} < {lo}"] if lo else []
         parts += [f"{column} > {hi}"] if hi else []
         return "(" + " OR ".join(parts) + ")" if parts else "1 = 0"
-    raise FilterError(f"unsupported temporal operator: {type(node).__name__}")
+    raise FilterError("cql2_unsupported_temporal", name=type(node).__name__)

@@ -27,7 +27,9 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.i18n import message, pick_language
+from services.error_handler import send_error
+from services.errors import OGCError
+from services.i18n import pick_language
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_QUERY_BYTES = 64 * 1024
@@ -52,17 +54,15 @@ _ROUTES: list[tuple[re.Pattern, set[str], bool]] = [
 ]
 
 
-class EdgeError(Exception):
-    def __init__(self, status: int, code: str, key: str, **params: Any):
-        super().__init__(key)
-        self.status, self.code, self.key, self.params = status, code, key, params
+class EdgeError(OGCError):
+    """A request refused at the edge (400 unless said otherwise): services.errors.OGCError."""
 
 
 # ---------------------------------------------------------------------------- validators
 def _invalid(name: str, value: str, expected: dict[str, str] | str) -> EdgeError:
     if isinstance(expected, str):
         expected = {"fr": expected, "en": expected}
-    return EdgeError(400, "InvalidParameterValue", "edge_invalid", name=name,
+    return EdgeError("edge_invalid", name=name,
                      value=_short(value), expected=expected)
 
 
@@ -128,7 +128,7 @@ VALIDATORS: dict[str, Callable[[str, str], None]] = {
 def check_query(path: str, raw: bytes) -> None:
     """Raise EdgeError for a query string this server refuses."""
     if len(raw) > MAX_QUERY_BYTES:
-        raise EdgeError(400, "InvalidParameterValue", "edge_query_too_long",
+        raise EdgeError("edge_query_too_long",
                         max=MAX_QUERY_BYTES)
     if not raw:
         return
@@ -136,9 +136,9 @@ def check_query(path: str, raw: bytes) -> None:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict",
                           max_num_fields=MAX_PARAMS)
     except UnicodeDecodeError:
-        raise EdgeError(400, "InvalidParameterValue", "edge_not_utf8") from None
+        raise EdgeError("edge_not_utf8") from None
     except ValueError:
-        raise EdgeError(400, "InvalidParameterValue", "edge_too_many", max=MAX_PARAMS) \
+        raise EdgeError("edge_too_many", max=MAX_PARAMS) \
             from None
     allowed, open_ = None, False
     for pattern, names, with_properties in _ROUTES:
@@ -147,9 +147,9 @@ def check_query(path: str, raw: bytes) -> None:
             break
     for name, value in pairs:
         if any(ord(c) < 32 or ord(c) == 127 for c in name + value):
-            raise EdgeError(400, "InvalidParameterValue", "edge_control", name=_short(name))
+            raise EdgeError("edge_control", name=_short(name))
         if allowed is not None and name not in allowed and not open_:
-            raise EdgeError(400, "InvalidParameterValue", "edge_unknown", name=_short(name),
+            raise EdgeError("edge_unknown", name=_short(name),
                             allowed=", ".join(sorted(allowed - {"_"})))
         check = VALIDATORS.get(name)
         if check is not None:
@@ -173,27 +173,27 @@ def check_json_body(body: bytes, ctype: str) -> None:
     try:
         doc = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
-        raise EdgeError(400, "InvalidParameterValue", "edge_body_not_utf8") from None
+        raise EdgeError("edge_body_not_utf8") from None
     except (ValueError, RecursionError):
-        raise EdgeError(400, "InvalidParameterValue", "edge_body_not_json") from None
+        raise EdgeError("edge_body_not_json") from None
     cql2 = ctype.endswith("query-cql-json")
     stack = [(doc, 0)]
     while stack:
         value, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise EdgeError(400, "InvalidParameterValue", "edge_body_too_deep", max=MAX_DEPTH)
+            raise EdgeError("edge_body_too_deep", max=MAX_DEPTH)
         if isinstance(value, str):
             if "\x00" in value:
-                raise EdgeError(400, "InvalidParameterValue", "edge_body_nul")
+                raise EdgeError("edge_body_nul")
         elif isinstance(value, float):
             if not math.isfinite(value):
-                raise EdgeError(400, "InvalidParameterValue", "edge_body_not_finite")
+                raise EdgeError("edge_body_not_finite")
         elif isinstance(value, dict):
             stack.extend((k, depth + 1) for k in value)
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
             if cql2 and len(value) > MAX_CQL2_LIST:
-                raise EdgeError(400, "InvalidParameterValue", "edge_cql2_list",
+                raise EdgeError("edge_cql2_list",
                                 max=MAX_CQL2_LIST)
             stack.extend((v, depth + 1) for v in value)
 
@@ -224,8 +224,8 @@ class EdgeGuard:
                 chunk = msg.get("body", b"")
                 size += len(chunk)
                 if size > self.max_body:
-                    await self._refuse(scope, send, EdgeError(413, "PayloadTooLarge",
-                                                              "payload_too_large"))
+                    await self._refuse(scope, send, EdgeError("payload_too_large",
+                                                              status=413))
                     return
                 body.append(chunk)
                 more = msg.get("more_body", False)
@@ -258,13 +258,4 @@ class EdgeGuard:
                        if k.lower() == b"accept-language"), None)
         lang = pick_language(accept, query.get("lang") if len(query.get("lang", "")) < 50
                              else None)
-        texts = message(err.key, **err.params)
-        body = json.dumps({"type": err.code, "code": err.code, "status": err.status,
-                           "title": texts[lang], "description": texts[lang],
-                           "description_fr": texts["fr"], "description_en": texts["en"]},
-                          ensure_ascii=False).encode("utf-8")
-        await send({"type": "http.response.start", "status": err.status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"cache-control", b"no-store")]})
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, err, lang, [(b"cache-control", b"no-store")])

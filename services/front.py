@@ -14,7 +14,6 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.routing import Router
 from starlette.types import ASGIApp
 
@@ -73,8 +72,3 @@ def conformance() -> list[str]:
             classes.extend(c for c in module.conformance() if c not in classes)
     return classes
 
-
-def ogc_error(status: int, code: str, fr: str, en: str) -> JSONResponse:
-    """An OGC API exception in both languages; services.app picks the reader's language."""
-    return JSONResponse({"code": code, "type": code, "status": status, "description": en,
-                         "description_fr": fr, "description_en": en}, status_code=status)

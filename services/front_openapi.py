@@ -268,7 +268,7 @@ def annotate(oas: dict[str, Any]) -> None:
                 responses.pop("200", None)
                 responses.setdefault("204", {"description": "Allowed methods (Allow header)"})
                 continue
-            if path.endswith("{tileCol}"):
+            if path.endswith("{tileCol}") and "/map/tiles/" not in path:  # raster: transparent
                 responses.setdefault("204", {"description": "Empty tile / tuile vide"})
             if method in ("post", "put", "patch", "delete"):
                 codes = ("400", "401", "403", "404", "409", "412", "413", "415", "428", "503") \

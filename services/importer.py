@@ -2,7 +2,7 @@
 
 Reads GeoPackage, Shapefile (zipped or not), GeoJSON and CSV (geometry from a WKT column or
 from X/Y columns), in any CRS (reprojected to EPSG:2154; a CSV is read in --crs, default
-EPSG:4326). Every row is checked by ``services.writers.validate_feature``, the validation of
+EPSG:4326). Every row is checked by ``services.store.feature.validate_feature``, the validation of
 the API: column types of the store, required fields (the identifier, and `required: true`
 in the collection file's `fields`), code lists (`enum`), geometry type (single promoted to
 multi), validity, territory (communes + 1 km); identifiers must be unique in the file and,
@@ -36,7 +36,8 @@ from typing import Any, Iterable
 
 from services.i18n import message
 from services.settings import Settings
-from services.writers import (Problem, WriterError, feature_spec, open_writer)
+from services.store.feature import Problem, WriterError
+from services.store.writer import feature_spec, open_writer
 
 PROGRESS_MIN_ROWS = 500
 IMPORT_ROLE = "cli"

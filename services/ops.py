@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import time
 from typing import Any
@@ -22,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.settings import get_settings
 
 ACCESS_LOG = logging.getLogger("artois_geo.access")
 READY_TIMEOUT_S = 3.0
@@ -139,9 +140,9 @@ async def health(request: Request) -> Response:
 
 
 def _check_database() -> dict[str, Any]:
-    if not os.environ.get("DATABASE_URL"):
+    if not get_settings().database_url:
         return {"status": "ok", "store": "embedded"}
-    from services import db
+    from services.store.postgis import pool as db
     started = time.perf_counter()
     with db.pool().connection(timeout=READY_TIMEOUT_S) as conn:
         conn.execute("SELECT 1")
@@ -177,7 +178,7 @@ async def ready(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     await _check(_check_jobs)  # refresh the job gauges of this process
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if get_settings().metrics_dir:
         from prometheus_client import multiprocess
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

@@ -9,7 +9,6 @@ with QGIS 3.22. Served at /qgis/artois.qgs for the server's public URL, or writt
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import uuid
 import xml.etree.ElementTree as ET
@@ -19,7 +18,8 @@ from urllib.parse import quote
 
 from pyproj import CRS, Transformer
 
-from services.catalog import CollectionSpec, load_catalog
+from services.catalog import CollectionSpec
+from services.store import get_catalog
 from services.settings import get_settings
 from services.style_encodings import QGIS_VERSION, Style, load_index, qml_elements
 
@@ -61,11 +61,8 @@ def _extent(parent: ET.Element, tag: str, box: tuple[float, ...], **attrs: str) 
 
 def _bboxes() -> dict[str, tuple[float, ...]]:
     """CRS84 extent of each collection from the build manifest (the territory without one)."""
-    settings = get_settings()
-    path = settings.store_dir / ("manifest-postgis.json" if settings.database_url
-                                 else "manifest.json")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = get_catalog().manifest
     except (OSError, ValueError):
         return {}
     return {cid: tuple(entry["extents"]["spatial"]["bbox"]) for cid, entry in manifest.items()
@@ -189,7 +186,7 @@ def _ordered(specs: dict[str, CollectionSpec]) -> list[tuple[str, list[str]]]:
 def project_element(base_url: str) -> ET.Element:
     base = base_url.rstrip("/")
     settings = get_settings()
-    specs = {s.id: s for s in load_catalog(settings.collections_dir)}
+    specs = dict(get_catalog(settings).specs)
     index, bboxes = load_index(), _bboxes()
     territory = bboxes.get("communes", TERRITORY_CRS84)
     title = "Artois – données territoriales (agence d'urbanisme de l'Artois)"

@@ -36,6 +36,18 @@ class Settings(BaseSettings):
                             description="Cache-Control of collections and items (revalidated by ETag)")
     cors_origins: str = Field("*", description="Origins whose web pages may call the API "
                               "(read and write, CORS): * = any, or a comma list of origins")
+    # -- Features Part 4 writes (services/auth.py, services/transactions.py) --------------
+    api_keys: str = Field("", description="Credentials for writes and protected processes: "
+                          "`token:role:user,…` (roles reader, editor, admin)")
+    api_keys_file: Path | None = Field(None, description="YAML/JSON keys file (sha256 hashes "
+                                       "of the tokens), re-read when it changes")
+    require_if_match: bool = Field(True, description="false: PUT/PATCH/DELETE accepted "
+                                   "without If-Match (clients that cannot send it)")
+    # -- operations (services/ops.py) ------------------------------------------------------
+    metrics_dir: Path | None = Field(
+        None, validation_alias=AliasChoices("PROMETHEUS_MULTIPROC_DIR", "ARTOIS_METRICS_DIR"),
+        description="Folder where the uvicorn workers share their Prometheus counters "
+        "(prometheus_client's PROMETHEUS_MULTIPROC_DIR); `serve` sets a fresh one")
     # -- OGC API Processes: the job queue (services/jobs) ---------------------------------
     job_workers: int | None = Field(None, description="Job worker processes started by "
                                     "`artois-geo serve` (0: none, jobs run by `artois-geo "
@@ -67,6 +79,14 @@ class Settings(BaseSettings):
         "reach anyway; default none")
     callback_timeout: float = Field(5.0, description="Seconds to connect and to answer, per "
                                     "callback")
+    # -- the stores (services/store) --------------------------------------------------
+    db_schema: str = Field("artois", description="PostGIS schema of the collections")
+    db_pool_size: int = Field(8, description="PostgreSQL connections per server process "
+                              "(and per pool: features, tiles)")
+    exact_count_limit: int = Field(50_000, description="PostGIS tables with more rows get "
+                                   "an estimated numberMatched")
+    tile_max_features: int = Field(20_000, description="Features at most in one vector "
+                                   "tile and layer")
     database_url: str | None = Field(
         None, validation_alias=AliasChoices("DATABASE_URL", "ARTOIS_DATABASE_URL"),
         description="PostgreSQL/PostGIS URL; unset = embedded GeoPackage store")
@@ -104,3 +124,20 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def export_environment(**variables: str) -> None:
+    """Hand values to what reads the environment after this point: the processes started
+    from this one (uvicorn and job workers), pygeoapi (PYGEOAPI_CONFIG, PYGEOAPI_OPENAPI)
+    and prometheus_client (PROMETHEUS_MULTIPROC_DIR). The settings of this process are read
+    again on next use."""
+    import os
+    os.environ.update(variables)
+    get_settings.cache_clear()
+
+
+def environment_default(name: str, value: str) -> None:
+    """Export `name` unless the environment already sets it (the environment wins)."""
+    import os
+    if not os.environ.get(name):
+        export_environment(**{name: value})

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.front import ogc_error
+from services.errors import OGCError
 from services.style_encodings import (BASE_URL_PLACEHOLDER, ENCODINGS, Style, encode,
                                       load_index)
 
@@ -71,13 +71,11 @@ def _style_entry(base: str, style: Style, lang: str) -> dict[str, Any]:
 
 
 def _collection_styles(cid: str) -> dict[str, Style] | Response:
-    from services.catalog import load_catalog
-    from services.settings import get_settings
+    from services.store import get_catalog
 
     styles = load_index().get(cid)
-    if styles is None and cid not in {s.id for s in load_catalog(get_settings().collections_dir)}:
-        return ogc_error(404, "NotFound", f"Collection inconnue : {cid}",
-                         f"Unknown collection: {cid}")
+    if styles is None and cid not in get_catalog().specs:
+        return OGCError("collection_not_found", status=404, collection=cid).response()
     return styles or {}
 
 
@@ -111,8 +109,8 @@ def _find(request: Request) -> Style | Response:
         return styles
     if sid not in styles:
         known = ", ".join(styles) or "-"
-        return ogc_error(404, "NotFound", f"Style inconnu pour {cid} : {sid} (styles : {known})",
-                         f"Unknown style for {cid}: {sid} (styles: {known})")
+        return OGCError("style_not_found", status=404, collection=cid, style=sid,
+                        known=known).response()
     return styles[sid]
 
 
@@ -120,9 +118,7 @@ def _negotiate(request: Request) -> str | Response:
     wanted = request.query_params.get("f")
     if wanted is not None:
         if wanted not in ENCODINGS:
-            return ogc_error(400, "InvalidParameterValue",
-                             f"Format inconnu : f={wanted} (qml, sld ou mapbox)",
-                             f"Unknown format: f={wanted} (qml, sld or mapbox)")
+            return OGCError("style_format_unknown", value=wanted).response()
         return wanted
     accept = request.headers.get("accept") or "*/*"
     ranked = []
@@ -133,9 +129,7 @@ def _negotiate(request: Request) -> str | Response:
         if media.lower() in ACCEPT_ALIASES and q > 0:
             ranked.append((-q, i, ACCEPT_ALIASES[media.lower()]))
     if not ranked:
-        return ogc_error(406, "NotAcceptable",
-                         f"Aucun encodage de style pour Accept: {accept} (f=qml, sld ou mapbox)",
-                         f"No style encoding for Accept: {accept} (f=qml, sld or mapbox)")
+        return OGCError("style_not_acceptable", status=406, accept=accept).response()
     return min(ranked)[2]
 
 

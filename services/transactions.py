@@ -15,7 +15,7 @@ An ASGI layer in front of pygeoapi (see services.app.create_app). It answers:
 
 Geometries are read in CRS84 unless ``Content-Crs`` names another CRS of the collection
 (axis order of the CRS: EPSG:4326 is latitude, longitude). Writes need the editor role
-(services/auth.py) and are validated by ``services.writers.validate_feature``, the same
+(services/auth.py) and are validated by ``services.store.feature.validate_feature``, the same
 function as ``artois-geo import``; every change is audited in the same transaction.
 Errors are OGC exceptions in JSON, in French and English.
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sqlite3
 from typing import Any
@@ -39,11 +38,13 @@ from shapely.geometry import shape
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.auth import AuthError, KeyStore, require
-from services.i18n import message, pick_language
+from services.auth import KeyStore, require
+from services.errors import OGCError
+from services.i18n import pick_language
 from services.settings import Settings
-from services.writers import (CollectionNotFound, Feature, InvalidFeature, Problem,
-                              WriterError, feature_etag, feature_spec, open_writer)
+from services.store.feature import (CollectionNotFound, Feature, InvalidFeature, Problem,
+                                    WriterError, feature_etag)
+from services.store.writer import feature_spec, open_writer
 
 LOGGER = logging.getLogger("artois_geo.transactions")
 
@@ -57,14 +58,10 @@ ALLOW_READ_ONLY = "GET, OPTIONS"
 FEATURE_TYPES = ("application/geo+json", "application/json")
 PATCH_TYPES = ("application/merge-patch+json", "application/json", "application/geo+json")
 WRITER_ROLE = "editor"
-CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden",
-         404: "NotFound", 405: "MethodNotAllowed", 409: "Conflict", 412: "PreconditionFailed",
-         413: "PayloadTooLarge", 415: "UnsupportedMediaType", 428: "PreconditionRequired",
-         500: "ServerError", 503: "ServiceUnavailable"}
 
 
 def retry_after() -> list[tuple[bytes, bytes]]:
-    from services import db
+    from services.store.postgis import pool as db
     return [(b"retry-after", str(db.RETRY_AFTER_S).encode())]
 
 
@@ -74,12 +71,11 @@ def database_problem(err: BaseException) -> "HTTPProblem | None":
     lost, which the pool heals by itself). None for other errors."""
     import psycopg
 
-    from services import db
+    from services.store.postgis import pool as db
     if isinstance(err, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable)):
-        return HTTPProblem(503, message("timeout"), headers=retry_after())
+        return HTTPProblem("timeout", status=503, headers=retry_after())
     if db.unreachable(err):
-        return HTTPProblem(503, message("database_unavailable"), code="ServiceUnavailable",
-                           headers=retry_after())
+        return HTTPProblem("database_unavailable", status=503, headers=retry_after())
     return None
 
 
@@ -94,16 +90,8 @@ def with_retry_after(send: Send) -> Send:
     return wrapped
 
 
-class HTTPProblem(Exception):
-    def __init__(self, status: int, texts: dict[str, str], code: str | None = None,
-                 headers: list[tuple[bytes, bytes]] | None = None,
-                 extra: dict[str, Any] | None = None):
-        super().__init__(texts.get("en"))
-        self.status = status
-        self.texts = texts
-        self.code = code or CODES.get(status, "InvalidParameterValue")
-        self.headers = headers or []
-        self.extra = extra or {}
+class HTTPProblem(OGCError):
+    """A Part 4 error (services.errors.OGCError: key, status, code, headers, extra members)."""
 
 
 def _header(headers, name: bytes) -> str | None:
@@ -188,8 +176,7 @@ class Transactions:
         self.settings = settings or Settings()
         self.base_url = (base_url or self.settings.url).rstrip("/")
         self.keys = keys or KeyStore.from_environment()
-        self.require_if_match = os.environ.get("ARTOIS_REQUIRE_IF_MATCH", "true").strip().lower() \
-            not in ("0", "false", "no", "off")
+        self.require_if_match = self.settings.require_if_match
         from services.config import CRS_LIST
         self.crs_list = list(CRS_LIST)
 
@@ -223,14 +210,14 @@ class Transactions:
             try:
                 spec = feature_spec(self.settings, cid)
             except CollectionNotFound as err:
-                raise HTTPProblem(404, err.texts) from err
+                raise HTTPProblem.wrap(err, status=404, code="NotFound") from err
             if method == "OPTIONS":
                 allow = (ALLOW_ITEMS if fid is None else ALLOW_ITEM) if spec.editable \
                     else ALLOW_READ_ONLY
                 await self._send(send, 204, b"", [(b"allow", allow.encode())], content_type=None)
                 return
             if not spec.editable:
-                raise HTTPProblem(405, message("not_editable", collection=cid),
+                raise HTTPProblem("not_editable", status=405, collection=cid,
                                   headers=[(b"allow", ALLOW_READ_ONLY.encode())])
             principal = self._authorise(headers)
             if method == "POST":
@@ -241,19 +228,15 @@ class Transactions:
                 await self._patch(scope, receive, send, spec, fid, principal)
             else:
                 await self._delete(scope, send, spec, fid, principal)
-        except HTTPProblem as err:
+        except OGCError as err:  # HTTPProblem, AuthError, the writers' errors
             await self._problem(send, err, lang)
         except Exception:  # noqa: BLE001 - a JSON 500, the trace in the log
             LOGGER.exception("unhandled error on %s %s", method, path)
-            await self._problem(send, HTTPProblem(500, message("internal_error")), lang)
+            await self._problem(send, HTTPProblem("internal_error", status=500), lang)
 
     # -- handlers -------------------------------------------------------------------
     def _authorise(self, headers):
-        try:
-            return require(self.keys, headers, WRITER_ROLE)
-        except AuthError as err:
-            raise HTTPProblem(err.status, message(err.key, **err.params),
-                              headers=err.headers) from err
+        return require(self.keys, headers, WRITER_ROLE)  # AuthError: an OGCError
 
     async def _create(self, scope, receive, send, spec, principal) -> None:
         body = await self._json_body(scope, receive, FEATURE_TYPES)
@@ -292,7 +275,7 @@ class Transactions:
         if props is None:
             props = {}
         if not isinstance(props, dict):
-            raise HTTPProblem(400, message("invalid_patch"))
+            raise HTTPProblem("invalid_patch")
         geom, problems = None, []
         if "geometry" in body:
             geom, problems = read_geometry(body["geometry"], crs)
@@ -331,7 +314,7 @@ class Transactions:
         except CollectionNotFound:
             pass
         except Exception as err:  # noqa: BLE001 - never fail a read for the sake of its ETag
-            from services import db
+            from services.store.postgis import pool as db
             problem = database_problem(err) if db.unreachable(err) else None
             if problem is not None:  # pygeoapi would not reach the database either
                 query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -360,16 +343,16 @@ class Transactions:
     def _locked_current(w, spec, fid, if_match):
         current = w.get(fid)  # PostGIS: FOR UPDATE; GeoPackage: under BEGIN IMMEDIATE
         if current is None:
-            raise HTTPProblem(404, message("feature_not_found", id=fid, collection=spec.id))
+            raise HTTPProblem("feature_not_found", status=404, id=fid, collection=spec.id)
         if if_match is not None and not etag_matches(if_match, feature_etag(current)):
-            raise HTTPProblem(412, message("etag_mismatch", id=fid))
+            raise HTTPProblem("etag_mismatch", status=412, id=fid)
         return current
 
     def _if_match(self, scope) -> str | None:
         value = _header(scope.get("headers", []), b"if-match")
         if value is None or not value.strip():
             if self.require_if_match:
-                raise HTTPProblem(428, message("if_match_required"))
+                raise HTTPProblem("if_match_required", status=428)
             return None
         return value.strip()
 
@@ -379,46 +362,45 @@ class Transactions:
             return CRS84
         uri = value.strip().strip("<>").strip()
         if uri not in self.crs_list:
-            raise HTTPProblem(400, message("content_crs_unsupported", crs=uri,
-                                           allowed=self.crs_list))
+            raise HTTPProblem("content_crs_unsupported", crs=uri, allowed=self.crs_list)
         return uri
 
     async def _json_body(self, scope, receive, media_types) -> dict:
         headers = scope.get("headers", [])
         ctype = _media_type(headers)
         if ctype not in media_types:
-            raise HTTPProblem(415, message("unsupported_media_type", ctype=ctype or "-"))
+            raise HTTPProblem("unsupported_media_type", status=415, ctype=ctype or "-")
         length = _header(headers, b"content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            raise HTTPProblem(413, message("payload_too_large"))
+            raise HTTPProblem("payload_too_large", status=413)
         chunks, size = [], 0
         while True:
             msg = await receive()
             if msg["type"] == "http.disconnect":
-                raise HTTPProblem(400, message("invalid_request"))
+                raise HTTPProblem("invalid_request")
             chunk = msg.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                raise HTTPProblem(413, message("payload_too_large"))
+                raise HTTPProblem("payload_too_large", status=413)
             chunks.append(chunk)
             if not msg.get("more_body"):
                 break
         try:
             body = json.loads(b"".join(chunks) or b"null")
         except ValueError as err:
-            raise HTTPProblem(400, message("invalid_json", detail=str(err))) from err
+            raise HTTPProblem("invalid_json", detail=str(err)) from err
         if not isinstance(body, dict):
-            raise HTTPProblem(400, message("not_a_feature" if ctype != "application/merge-patch+json"
-                                           else "invalid_patch"))
+            raise HTTPProblem("not_a_feature" if ctype != "application/merge-patch+json"
+                              else "invalid_patch")
         return body
 
     @staticmethod
     def _feature(body: dict, crs: str) -> tuple[dict, Any, list[Problem]]:
         if body.get("type", "Feature") != "Feature":
-            raise HTTPProblem(400, message("not_a_feature"))
+            raise HTTPProblem("not_a_feature")
         props = body.get("properties") or {}
         if not isinstance(props, dict):
-            raise HTTPProblem(400, message("not_a_feature"))
+            raise HTTPProblem("not_a_feature")
         geom, problems = read_geometry(body.get("geometry"), crs)
         return dict(props), geom, problems
 
@@ -428,19 +410,20 @@ class Transactions:
         except HTTPProblem:
             raise
         except InvalidFeature as err:
-            raise HTTPProblem(400, err.texts, extra={
+            raise HTTPProblem.wrap(err, status=400, code="InvalidParameterValue", extra={
                 "errors": [p.to_dict() for p in err.problems]}) from err
         except WriterError as err:
             headers = [(b"allow", ALLOW_READ_ONLY.encode())] if err.status == 405 else None
-            raise HTTPProblem(err.status, err.texts, code=err.ogc_code, headers=headers) from err
+            raise HTTPProblem.wrap(err, status=err.status, code=err.ogc_code,
+                                 headers=headers) from err
         except sqlite3.OperationalError as err:
             if "locked" in str(err) or "busy" in str(err):
-                raise HTTPProblem(503, message("timeout"), headers=retry_after()) from err
+                raise HTTPProblem("timeout", status=503, headers=retry_after()) from err
             raise
         except Exception as err:
             import psycopg
             if isinstance(err, psycopg.errors.UniqueViolation):
-                raise HTTPProblem(409, message("feature_exists", id="-", collection="-")) from err
+                raise HTTPProblem("feature_exists", status=409, id="-", collection="-") from err
             problem = database_problem(err)
             if problem is not None:
                 raise problem from err
@@ -454,13 +437,9 @@ class Transactions:
             (b"etag", feature_etag(feature).encode()),
             (b"content-crs", f"<{CRS84}>".encode())], content_type="application/geo+json")
 
-    async def _problem(self, send, err: HTTPProblem, lang: str) -> None:
-        body = {"type": err.code, "code": err.code, "status": err.status,
-                "title": err.texts[lang], "description": err.texts[lang],
-                "description_fr": err.texts["fr"], "description_en": err.texts["en"],
-                **err.extra}
-        await self._send(send, err.status, json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                         err.headers, content_type="application/json")
+    async def _problem(self, send, err: OGCError, lang: str) -> None:
+        await self._send(send, err.status, err.body(lang), err.header_list(),
+                         content_type="application/json")
 
     @staticmethod
     async def _send(send, status: int, body: bytes, headers=None,

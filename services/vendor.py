@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from services.front import ogc_error
+from services.errors import OGCError
 from services.settings import PROJECT_DIR
 
 NODE_MODULES = PROJECT_DIR / "node_modules"
@@ -101,13 +101,10 @@ def installed() -> bool:
 async def vendor_file(request: Request) -> Response:
     package, name = request.path_params["package"], request.path_params["path"]
     if name not in FILES.get(package, ()):
-        return ogc_error(404, "NotFound", f"Fichier inconnu : {package}/{name}",
-                         f"Unknown file: {package}/{name}")
+        return OGCError("file_not_found", status=404, name=f"{package}/{name}").response()
     path = NODE_MODULES / package / name  # both parts come from the whitelist
     if not path.is_file():
-        return ogc_error(503, "ServiceUnavailable",
-                         f"Les bibliothèques web ne sont pas installées : lancez « {SETUP_COMMAND} ».",
-                         f"The web libraries are not installed: run '{SETUP_COMMAND}'.")
+        return OGCError("vendor_missing", status=503, command=SETUP_COMMAND).response()
     return FileResponse(path, media_type=MEDIA_TYPES[PurePosixPath(name).suffix])
 
 

@@ -24,10 +24,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from services.catalog import load_catalog
-from services.front import ogc_error
+from services.store import get_catalog
+from services.errors import OGCError
 from services.i18n import pick_language
-from services.settings import PROJECT_DIR, get_settings
+from services.settings import PROJECT_DIR
 
 STATIC_DIR = Path(__file__).resolve().parent / "webmap"
 MAPLIBRE_DIST = PROJECT_DIR / "node_modules" / "maplibre-gl" / "dist"
@@ -73,7 +73,7 @@ async def page(request: Request) -> Response:
 def _file(folder: Path, name: str, pattern: re.Pattern, max_age: int) -> Response:
     path = folder / name
     if not pattern.match(name) or not path.is_file():
-        return ogc_error(404, "NotFound", f"Fichier inconnu : {name}", f"Unknown file: {name}")
+        return OGCError("file_not_found", status=404, name=name).response()
     return FileResponse(path, media_type=MEDIA_TYPES[path.suffix],
                         headers={"Cache-Control": f"public, max-age={max_age}"})
 
@@ -85,9 +85,7 @@ async def static(request: Request) -> Response:
 
 async def vendor(request: Request) -> Response:
     if not maplibre_installed():
-        return ogc_error(503, "ServiceUnavailable",
-                         f"MapLibre GL JS n'est pas installé : lancez « {SETUP_COMMAND} ».",
-                         f"MapLibre GL JS is not installed: run '{SETUP_COMMAND}'.")
+        return OGCError("maplibre_missing", status=503, command=SETUP_COMMAND).response()
     # the version is pinned in package-lock.json: a day of cache is safe
     return _file(MAPLIBRE_DIST, request.path_params["name"], VENDOR_FILE, 86400)
 
@@ -95,7 +93,7 @@ async def vendor(request: Request) -> Response:
 @lru_cache(maxsize=1)
 def _catalog() -> dict[str, Any]:
     out = {}
-    for spec in load_catalog(get_settings().collections_dir):
+    for spec in get_catalog().specs.values():
         out[spec.id] = {
             "title": spec.title,
             "demo": spec.demo,

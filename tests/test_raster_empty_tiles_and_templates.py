@@ -1,12 +1,17 @@
-"""Issue 13: a raster map tile inside the tile matrix set but off the data is 204 No Content (as
-the vector tiles; QGIS logged the former 404s as transfer errors), a tile outside the set is a
-404; the tile URL templates name the OGC API Tiles variables. Over real HTTP, on both stores."""
+"""Issue 13: a raster map tile inside the tile matrix set but off the data is a transparent image
+(QGIS logged the former 404s as transfer errors, and a 204 as a flawed image), a tile outside the
+set is a 404; the tile URL templates name the OGC API Tiles variables. Over real HTTP, on both stores."""
 from __future__ import annotations
 
+import collections
 import re
+import warnings
 
 import pytest
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.io import MemoryFile
 
+from qgis_runner import requires_qgis, run_client
 from services.tiles import tms as tms_registry
 
 COLL = "/collections/surchauffe"
@@ -25,35 +30,43 @@ def off_data_tiles():
     return found
 
 
-def caching_headers(r) -> dict[str, bool]:
-    return {h: h in r.headers for h in ("etag", "cache-control", "content-type")}
+def transparent(r, media_type: str, size: int) -> bool:
+    """The answer is an image of the tile's size whose every pixel is fully transparent."""
+    assert r.headers["content-type"] == media_type, r.headers
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with MemoryFile(r.content) as mem, mem.open() as image:
+            alpha = image.read(image.count)  # the last band is the alpha (PNG LA, WebP RGBA)
+            return (image.width, image.height) == (size, size) and int(alpha.max()) == 0
 
 
 @pytest.mark.parametrize("tms_id,z,row,col", off_data_tiles())
-def test_tile_inside_the_set_off_the_data_is_204(server, tms_id, z, row, col):
+def test_tile_inside_the_set_off_the_data_is_a_transparent_image(server, tms_id, z, row, col):
+    size = tms_registry.get(tms_id).matrix(z).tileWidth
     r = server.get(f"{TILES}/{tms_id}/{z}/{row}/{col}", params={"f": "png"})
-    assert r.status_code == 204 and r.content == b"", (r.status_code, r.text[:300])
-    for fmt in ("webp", None):
-        assert server.get(f"{TILES}/{tms_id}/{z}/{row}/{col}",
-                          params={"f": fmt} if fmt else {}).status_code == 204
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    assert transparent(r, "image/png", size) and len(r.content) < 1000
+    webp = server.get(f"{TILES}/{tms_id}/{z}/{row}/{col}", params={"f": "webp"})
+    assert webp.status_code == 200 and transparent(webp, "image/webp", size)
+    plain = server.get(f"{TILES}/{tms_id}/{z}/{row}/{col}")
+    assert plain.status_code == 200 and transparent(plain, "image/png", size)
     # titiler's own route, the same
     t = server.get(f"{COLL}/titiler/tiles/{tms_id}/{z}/{col}/{row}.png")
-    assert t.status_code == 204 and t.content == b""
+    assert t.status_code == 200 and transparent(t, "image/png", size)
 
 
-def test_empty_raster_tile_has_the_vector_tiles_headers(server):
+def test_empty_raster_tile_is_cached_and_revalidated_like_any_tile(server):
     tms = tms_registry.get("WebMercatorQuad")
-    tile = tms.tile(-30.0, 45.0, 12)  # the Atlantic: empty for both kinds of tile
+    tile = tms.tile(-30.0, 45.0, 12)  # the Atlantic: no data
+    url = f"{TILES}/WebMercatorQuad/12/{tile.y}/{tile.x}"
+    raster = server.get(url, params={"f": "png"})
+    assert raster.status_code == 200 and transparent(raster, "image/png", 256)
+    assert raster.headers["ETag"].startswith('W/"') and "max-age" in raster.headers["Cache-Control"]
+    again = server.get(url, params={"f": "png"}, headers={"If-None-Match": raster.headers["ETag"]})
+    assert again.status_code == 304
+    # the vector tiles keep the MVT convention of an empty 204
     vector = server.get(f"/collections/communes/tiles/WebMercatorQuad/12/{tile.y}/{tile.x}")
-    raster = server.get(f"{TILES}/WebMercatorQuad/12/{tile.y}/{tile.x}", params={"f": "png"})
-    assert vector.status_code == raster.status_code == 204
-    assert caching_headers(raster) == caching_headers(vector), (raster.headers, vector.headers)
-    # If-None-Match: * asks whether there is a representation: none, so no 304 for either
-    star = {"If-None-Match": "*"}
-    assert server.get(f"{TILES}/WebMercatorQuad/12/{tile.y}/{tile.x}", headers=star
-                      ).status_code == 204
-    assert server.get(f"/collections/communes/tiles/WebMercatorQuad/12/{tile.y}/{tile.x}",
-                      headers=star).status_code == 204
+    assert vector.status_code == 204
 
 
 def test_tile_with_data_keeps_its_etag_and_cache_control(server):
@@ -118,3 +131,28 @@ def test_tilejson_keeps_the_xyz_template(server):
     tile = tms_registry.get("WebMercatorQuad").tile(2.6402, 50.5301, 12)
     url = tj["tiles"][0][len(server.url):].format(z=12, y=tile.y, x=tile.x)
     assert server.get(url).status_code == 200
+
+
+# ------------------------------------------------------------------ QGIS panning (issue 13)
+@requires_qgis
+def test_qgis_pans_over_the_overheating_layer_without_transfer_errors(server, tmp_path):
+    """Headless QGIS pans the XYZ and the LAMB93 WMTS layers from Béthune across the data's edge
+    to the Channel, Belgium and the Alps (tests/clients/qgis_raster_tiles.py): every tile reply
+    is a 200 (an image, transparent off the data), QGIS logs no network or provider error, and
+    the views over the data are drawn, the ones far from it empty."""
+    seen = run_client("qgis_raster_tiles.py", server.url, tmp_path)
+    tiles = [r for r in seen["replies"] if "/map/tiles/" in r["url"]
+             and "WMTSCapabilities" not in r["url"]]
+    statuses = collections.Counter(r["status"] for r in tiles)
+    # the pan asked for tiles on the data and off it, and each got an image without error
+    assert statuses[200] > 40 and set(statuses) == {200}, statuses
+    failed = [r for r in seen["replies"] if r["error"] or not 200 <= (r["status"] or 0) < 300]
+    assert not failed, failed[:10]
+    warnings_logged = [m for m in seen["logged"] if m["level"] >= 1]  # Qgis.Warning and above
+    assert not warnings_logged, warnings_logged[:10]
+    for name in ("xyz", "wmts_lamb93"):
+        pan = seen[name]["pan"]
+        for view, info in pan.items():
+            assert not info["errors"], (name, view, info)
+        assert pan["bethune"]["opaque_share"] > 0.5, (name, pan)
+        assert pan["alps"]["opaque_share"] == 0, (name, pan)

@@ -23,13 +23,12 @@ see data/ATTRIBUTION.md.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import Any
 
 from pygeoapi.process.base import BaseProcessor
 
 from processes.mutability import core, derive
-from services.jobs import ProcessError, texts
+from services.jobs import ProcessError
 
 LOGGER = logging.getLogger("artois_geo.mutability")
 
@@ -69,6 +68,20 @@ _RESULT_SCHEMA = {
             },
         },
         "algorithm_version": {"type": "string"},
+        "criteria": {
+            "type": "array",
+            "description": "Mode friche : chaque critère de la version, sa valeur et sa source "
+                           "(derived, given, stored, unavailable), son poids / friche mode: "
+                           "every criterion of the version, its value, source and weight",
+            "items": {
+                "type": "object", "required": ["id", "value", "source", "weight"],
+                "properties": {
+                    "id": {"type": "string"}, "weight": {"type": "number"},
+                    "source": {"enum": list(core.SOURCES)}, "informed": {"type": "boolean"},
+                    "layer": {"type": "string"}, "rule": {"type": "string"},
+                },
+            },
+        },
     },
     "contentMediaType": "application/json",
 }
@@ -203,8 +216,8 @@ PROCESS_METADATA = {
 
 def _criteria_error(err: core.MutabilityError) -> ProcessError:
     if isinstance(err, core.UnknownAlgorithmVersion):
-        return ProcessError(texts("mutability_version", detail={"fr": err.fr, "en": err.en}))
-    return ProcessError(texts("mutability_criteria", detail={"fr": err.fr, "en": err.en}))
+        return ProcessError("mutability_version", detail={"fr": err.fr, "en": err.en})
+    return ProcessError("mutability_criteria", detail={"fr": err.fr, "en": err.en})
 
 
 def auto_criteria(version: str | None) -> list[str]:
@@ -274,7 +287,8 @@ class MutabilityProcessor(BaseProcessor):
         ctx = derive.Context(load_layers(), auto_criteria(version), demo_layers())
         derived = derive.derive_site(site["properties"], site["geometry"], ctx)
         criteria, given_ids = derive.merge(derived, given)
-        result = core.score(criteria, version)
+        result = core.evaluate(given, derived=derived.criteria(), details=derived.details(),
+                               algorithm_version=version)  # score(criteria) + "criteria"
         return {
             "result": result,
             "derivation": {
@@ -351,58 +365,25 @@ def load_layers() -> dict[str, Any]:
 
 
 def demo_layers() -> set[str]:
-    from services.settings import get_settings
-    from services.writers import catalog  # parsed once per change of the YAML files
-    return {s.id for s in catalog(get_settings()).values() if s.demo}
+    from services.layers import demo_collections
+    return demo_collections()
 
 
 def ensure_result_columns(settings) -> None:
     """Add the mutabilite_* columns to the friches table if they are missing (both stores).
 
     The build keeps them: friches is an editable collection, whose rows and extra columns a
-    rebuild never replaces (services/build.py, services/postgis_store.py)."""
-    from services.layers import entry
-
-    e = entry(FRICHES, settings)
-    if e.get("store") == "postgis":
-        from psycopg import sql
-
-        from services import db
-        schema, _, table = e["table"].rpartition(".")
-        with db.pool().connection() as conn:
-            have = {r[0] for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
-                "AND table_name = %s", (schema, table)).fetchall()}
-            for column, (_, pg_type) in RESULT_COLUMNS.items():
-                if column not in have:
-                    conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
-                        db.qualified(schema, table), sql.Identifier(column), sql.SQL(pg_type)))
-            conn.commit()
-        return
-    conn = sqlite3.connect(e["data"], timeout=30, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        table = e.get("table") or FRICHES
-        quoted = '"' + table.replace('"', '""') + '"'
-        have = {r[1] for r in conn.execute(f"PRAGMA table_info({quoted})")}
-        for column, (sqlite_type, _) in RESULT_COLUMNS.items():
-            if column not in have:
-                conn.execute(f'ALTER TABLE {quoted} ADD COLUMN "{column}" {sqlite_type}')
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    finally:
-        conn.close()
+    rebuild never replaces (services/build.py, services/store/postgis/schema.py)."""
+    from services.layers import add_columns
+    add_columns(FRICHES, RESULT_COLUMNS, settings)
 
 
 def store_results(settings, scored: dict[str, dict[str, Any]], user: str | None = None
                   ) -> int:
-    """Write the scores on the friche features through services.writers (one transaction,
+    """Write the scores on the friche features through services.store.writer (one transaction,
     audited as source 'process', under the name of the user who ran the batch); only
     features whose values change are written."""
-    from services.writers import open_writer
+    from services.store.writer import open_writer
 
     ensure_result_columns(settings)
     with open_writer(settings, FRICHES, user=user or "mutability", role="process",

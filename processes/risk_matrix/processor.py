@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import shapely
 from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 
-from processes.inputs import InputError, crs84_to_lambert93, geojson_polygon
+from processes.inputs import INSEE_RE, InputError, crs84_to_lambert93, geojson_polygon, is_insee
 
 from . import core, indicators, svg
 
@@ -45,7 +43,6 @@ CRS_ALIASES = {
     CRS84: CRS84, "OGC:CRS84": CRS84, "CRS84": CRS84,
     EPSG2154: EPSG2154, "EPSG:2154": EPSG2154, "2154": EPSG2154,
 }
-INSEE_RE = re.compile(r"^(\d{2}|2[AB])\d{3}$")
 MAX_AREA_KM2 = 2500.0  # the whole territory is about 2 000 km²
 MAX_VERTICES = 100_000
 YEARS = [2022, 2023, 2024]
@@ -254,13 +251,10 @@ class RiskMatrixInputError(InputError):
 # --------------------------------------------------------------------------------------------
 # helpers (module-level functions: nothing to pickle)
 # --------------------------------------------------------------------------------------------
-@lru_cache(maxsize=4)
-def _catalog(collections_dir: str) -> dict[str, dict[str, Any]]:
-    from pathlib import Path
-
-    from services.catalog import load_catalog
+def _catalog(settings) -> dict[str, dict[str, Any]]:
+    from services.store import get_catalog
     return {s.id: {"title_fr": s.title["fr"], "title_en": s.title["en"], "demo": bool(s.demo)}
-            for s in load_catalog(Path(collections_dir))}
+            for s in get_catalog(settings).specs.values()}
 
 
 def _source(cid: str, catalog: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -282,21 +276,16 @@ def _wanted_outputs(outputs: Any) -> set[str]:
         return set(OUTPUT_IDS)
     ids = list(outputs) if isinstance(outputs, (dict, list, tuple)) else None
     if ids is None or not all(isinstance(i, str) for i in ids):
-        raise RiskMatrixInputError("outputs doit être un objet {identifiant: {...}}",
-                                   "outputs must be an object {id: {...}}")
+        raise RiskMatrixInputError("risk_outputs_not_object",
+                                   shape={"fr": "{identifiant: {...}}", "en": "{id: {...}}"})
     unknown = sorted(set(ids) - set(OUTPUT_IDS))
     if unknown:
-        known = ", ".join(OUTPUT_IDS)
-        raise RiskMatrixInputError(
-            f"sortie(s) inconnue(s) : {', '.join(unknown)} ({known})",
-            f"unknown output(s): {', '.join(unknown)} ({known})")
+        raise RiskMatrixInputError("risk_outputs_unknown", names=unknown, known=list(OUTPUT_IDS))
     if isinstance(outputs, dict):
         for oid, spec in outputs.items():
             mode = (spec or {}).get("transmissionMode", "value") if isinstance(spec, dict) else "value"
             if mode != "value":
-                raise RiskMatrixInputError(
-                    f"{oid} : seul transmissionMode=value est pris en charge",
-                    f"{oid}: only transmissionMode=value is supported")
+                raise RiskMatrixInputError("risk_transmission_mode", output=oid)
     return set(ids)
 
 
@@ -306,8 +295,7 @@ def _canonical(data: dict[str, Any]) -> dict[str, Any]:
     for alias, name in ALIASES.items():
         if alias in out:
             if out.get(name) is not None:
-                raise RiskMatrixInputError(f"{alias} est un alias de {name} : n'en donner qu'un",
-                                           f"{alias} is an alias of {name}: give only one")
+                raise RiskMatrixInputError("process_alias_twice", alias=alias, name=name)
             value = out.pop(alias)
             if value is not None:
                 out[name] = value
@@ -319,17 +307,15 @@ def _geometry(data: dict[str, Any]):
     geom = geojson_polygon(data["geometry"], MAX_VERTICES, RiskMatrixInputError)
     crs = CRS_ALIASES.get(str(data.get("crs") or CRS84))
     if crs is None:
-        raise RiskMatrixInputError("crs doit être CRS84 ou EPSG:2154",
-                                   "crs must be CRS84 or EPSG:2154")
+        raise RiskMatrixInputError("risk_crs")
     if crs == CRS84:
         geom = crs84_to_lambert93(geom, RiskMatrixInputError)
     if not geom.is_valid:
         geom = indicators._polygonal(shapely.make_valid(geom))
     if geom.is_empty or geom.area <= 0:
-        raise RiskMatrixInputError("geometry n'a pas de surface", "geometry has no area")
+        raise RiskMatrixInputError("process_geometry_no_area")
     if geom.area / 1e6 > MAX_AREA_KM2:
-        raise RiskMatrixInputError(f"geometry dépasse {MAX_AREA_KM2:.0f} km²",
-                                   f"geometry exceeds {MAX_AREA_KM2:.0f} km²")
+        raise RiskMatrixInputError("process_geometry_too_large", max=MAX_AREA_KM2)
     return geom
 
 
@@ -339,8 +325,7 @@ def _year(data: dict[str, Any], files: dict[str, str]) -> int:
     if year is None:
         return available[-1]
     if isinstance(year, bool) or not isinstance(year, (int, str)) or str(year) not in files:
-        raise RiskMatrixInputError(
-            f"year doit être l'un de {available}", f"year must be one of {available}")
+        raise RiskMatrixInputError("process_year_one_of", years=str(available))
     return int(year)
 
 
@@ -349,47 +334,39 @@ def check_inputs(data: Any) -> dict[str, Any]:
 
     Returns the inputs with aliases resolved and ``matrix`` set (raises RiskMatrixInputError)."""
     if not isinstance(data, dict):
-        raise RiskMatrixInputError("les entrées doivent être un objet", "inputs must be an object")
+        raise RiskMatrixInputError("process_inputs_not_object")
     unknown = sorted(set(data) - set(PROCESS_METADATA["inputs"]))
     if unknown:
-        raise RiskMatrixInputError(f"entrée(s) inconnue(s) : {', '.join(unknown)}",
-                                   f"unknown input(s): {', '.join(unknown)}")
+        raise RiskMatrixInputError("process_inputs_unknown", names=unknown)
     data = _canonical(data)
     has_commune = data.get("commune") not in (None, "")
     has_geometry = data.get("geometry") is not None
     if has_commune == has_geometry:
-        raise RiskMatrixInputError("indiquer soit commune (code INSEE), soit geometry",
-                                   "give either commune (INSEE code) or geometry")
+        raise RiskMatrixInputError("process_commune_or_geometry")
     if has_commune:
         insee = data["commune"]
-        if not isinstance(insee, str) or not INSEE_RE.match(insee.strip()):
-            raise RiskMatrixInputError(f"code INSEE invalide : {insee!r}",
-                                       f"invalid INSEE code: {insee!r}")
+        if not (isinstance(insee, str) and is_insee(insee.strip())):
+            raise RiskMatrixInputError("process_insee_invalid", value=repr(insee))
     else:
         data.pop("commune", None)
         _geometry(data)
     if data.get("year") is not None and data["year"] not in YEARS:
-        raise RiskMatrixInputError(f"year doit être l'un de {YEARS}", f"year must be one of {YEARS}")
+        raise RiskMatrixInputError("process_year_one_of", years=str(YEARS))
     kind = data.get("matrix")
     if kind is None:
         kind = "environmental"
     if kind not in MATRICES:
-        raise RiskMatrixInputError(f"matrix doit être environmental ou societal : {kind!r}",
-                                   f"matrix must be environmental or societal: {kind!r}")
+        raise RiskMatrixInputError("risk_matrix_kind", value=repr(kind))
     data["matrix"] = kind
     if kind == "societal":
         if data.get("indicators") is None:
-            raise RiskMatrixInputError(
-                "matrix=societal demande l'entrée indicators (valeurs des indicateurs sociétaux)",
-                "matrix=societal needs the indicators input (the societal indicator values)")
+            raise RiskMatrixInputError("risk_indicators_required")
         try:
             core.societal_indicators(data["indicators"], None, core.load_rules())
-        except core.InvalidInput as err:
-            raise RiskMatrixInputError(err.fr, err.en) from None
+        except core.InvalidInput as err:  # the pure core's own texts (no catalogue there)
+            raise RiskMatrixInputError.from_texts(err.fr, err.en) from None
     elif data.get("indicators") is not None:
-        raise RiskMatrixInputError(
-            "indicators ne s'utilise qu'avec matrix=societal",
-            "indicators only applies to matrix=societal")
+        raise RiskMatrixInputError("risk_indicators_societal_only")
     return data
 
 
@@ -426,7 +403,7 @@ def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
     has_commune = "commune" in data
     rules = core.load_rules()
     params = rules["parameters"]
-    catalog = _catalog(str(settings.collections_dir))
+    catalog = _catalog(settings)
     notes = []
 
     insee = None
@@ -434,8 +411,7 @@ def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
         insee = str(data["commune"]).strip()
         feature = store.get_feature("communes", insee, settings=settings)
         if feature is None:
-            raise RiskMatrixInputError(f"commune inconnue dans le territoire : {insee}",
-                                      f"unknown municipality in the territory: {insee}")
+            raise RiskMatrixInputError("process_commune_unknown", insee=insee)
         area = feature["geometry"]
     else:
         area = _geometry(data)
@@ -448,9 +424,7 @@ def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
     try:
         parts = indicators.commune_parts(area, layers["communes"], insee=insee)
     except indicators.AreaOutsideTerritory:
-        raise RiskMatrixInputError("la zone ne recoupe aucune commune du territoire",
-                                   "the area does not meet any municipality of the territory") \
-            from None
+        raise RiskMatrixInputError("risk_area_outside") from None
     values: dict[str, Any] = {}
     year = None
     if kind == "environmental":
@@ -488,8 +462,8 @@ def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
         matrix = core.build_matrix(subject, values, sources, data.get("indicators"), pop,
                                    [_source("communes", catalog)], rules, subject_key=key,
                                    notes=notes)
-    except core.InvalidInput as err:
-        raise RiskMatrixInputError(err.fr, err.en) from None
+    except core.InvalidInput as err:  # the pure core's own texts (no catalogue there)
+        raise RiskMatrixInputError.from_texts(err.fr, err.en) from None
     matrix["kind"] = kind
     matrix["year"] = year
     return matrix
@@ -558,7 +532,7 @@ def all_communes(settings=None, year: int | None = None) -> dict[str, dict[str, 
     settings = settings or get_settings()
     rules = core.load_rules()
     params = rules["parameters"]
-    catalog = _catalog(str(settings.collections_dir))
+    catalog = _catalog(settings)
     layers = {cid: store.read_collection(cid, settings=settings)
               for cid in indicators.VECTOR_LAYERS}
     surchauffe = store.entry("surchauffe", settings)

@@ -6,8 +6,8 @@ calls the pure model in ``core`` (and ``shading``), and writes a GeoJSON Feature
 CRS84. ``run(inputs)`` does all of it and is a plain module-level function (picklable), so a
 job manager can call it in a worker process; ``SolarPotentialProcessor.execute`` wraps it.
 
-Errors are ``SolarProcessError`` (400) / ``SolarNotFound`` (404), ``ProcessorExecuteError``
-subclasses whose ``messages`` carry the text in French and English.
+Errors are ``SolarProcessError`` (400) / ``SolarNotFound`` (404): ``processes.inputs.InputError``
+subclasses (services.errors.OGCError, pygeoapi ProcessorExecuteError) in French and English.
 """
 from __future__ import annotations
 
@@ -15,21 +15,20 @@ import json
 import logging
 import math
 import re
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
+from pygeoapi.process.base import BaseProcessor
 
+from processes.inputs import INSEE_RE, InputError, is_insee
 from processes.solar import core
+from services.store.base import STORAGE_SRID as STORAGE_EPSG
 
 LOGGER = logging.getLogger(__name__)
 
 PROCESS_ID = "solar-potential"
 BATIMENTS = "batiments"
-STORAGE_EPSG = 2154
-_INSEE = re.compile(r"^[0-9][0-9AB][0-9]{3}$")
 _DSM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _INPUTS = ("batiments", "commune", "roofs", "tilt", "azimuth", "dsm")
 _EXAMPLE_ROOF = {
@@ -99,7 +98,7 @@ PROCESS_METADATA = {
                       "(refusé au-delà de 2 000 bâtiments).",
                 "en": "INSEE code of a municipality: all its buildings of the batiments "
                       "collection (refused above 2,000 buildings)."},
-            "schema": {"type": "string", "pattern": "^[0-9][0-9AB][0-9]{3}$"},
+            "schema": {"type": "string", "pattern": INSEE_RE.pattern},
             "minOccurs": 0, "maxOccurs": 1,
         },
         "roofs": {
@@ -187,28 +186,20 @@ PROCESS_METADATA = {
 # Errors
 # ------------------------------------------------------------------------------------------
 
-class SolarProcessError(ProcessorExecuteError):
-    """Bad input (HTTP 400), with the message in French and English in ``messages``."""
+class SolarProcessError(InputError):
+    """Bad input (HTTP 400): an OGCError raised by message key (``solar_*`` keys of
+    ``services/locale/*/LC_MESSAGES/errors.po``)."""
 
-    http_status_code = HTTPStatus.BAD_REQUEST
-    ogc_exception_code = "InvalidParameterValue"
-
-    def __init__(self, en: str, fr: str | None = None):
-        fr = fr or en
-        text = en if fr == en else f"{en} / {fr}"
-        super().__init__(text, user_msg=text)
-        self.messages = {"fr": fr, "en": en}
-        self.fr, self.en = fr, en
-
-    def __reduce__(self):  # picklable across worker processes
-        return (type(self), (self.messages["en"], self.messages["fr"]))
+    @property
+    def messages(self) -> dict[str, str]:
+        return self.texts
 
 
 class SolarNotFound(SolarProcessError):
     """Unknown building, municipality or surface model (HTTP 404)."""
 
-    http_status_code = HTTPStatus.NOT_FOUND
-    ogc_exception_code = "NotFound"
+    status = 404
+    code = "NotFound"
 
 
 # ------------------------------------------------------------------------------------------
@@ -228,8 +219,7 @@ def _number(name: str, value: Any, low: float, high: float) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
             not math.isfinite(float(value)) or not low <= float(value) <= high:
-        raise SolarProcessError(f"{name} must be a number between {low:g} and {high:g}",
-                                f"{name} doit être un nombre compris entre {low:g} et {high:g}")
+        raise SolarProcessError("solar_number_range", name=name, low=low, high=high)
     return float(value)
 
 
@@ -246,43 +236,34 @@ def _roofs_from_batiments(ids: Any, params) -> list[dict]:
         ids = [ids]
     if not isinstance(ids, list) or not ids or \
             not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in ids):
-        raise SolarProcessError("batiments must be a non-empty list of building ids",
-                                "batiments doit être une liste non vide d'identifiants")
+        raise SolarProcessError("solar_batiments_list")
     ids = list(dict.fromkeys(str(i) for i in ids))
     cap = _max_roofs(params)
     if len(ids) > cap:
-        raise SolarProcessError(f"too many buildings: {len(ids)} (at most {cap})",
-                                f"trop de bâtiments : {len(ids)} (au plus {cap})")
+        raise SolarProcessError("solar_too_many_buildings", count=len(ids), max=cap)
     gdf = _read(BATIMENTS)
     key = gdf["id"].astype(str)
     found = gdf[key.isin(ids)]
     missing = [i for i in ids if i not in set(found["id"].astype(str))]
     if missing:
         shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
-        raise SolarNotFound(f"unknown building ids in collection batiments: {shown}",
-                            f"identifiants de bâtiments inconnus dans la collection batiments : "
-                            f"{shown}")
+        raise SolarNotFound("solar_unknown_buildings", ids=shown)
     order = {i: k for k, i in enumerate(ids)}
     found = found.assign(_order=found["id"].astype(str).map(order)).sort_values("_order")
     return _building_roofs(found)
 
 
 def _roofs_from_commune(code: Any, params) -> list[dict]:
-    if not isinstance(code, str) or not _INSEE.match(code):
-        raise SolarProcessError("commune must be an INSEE code (5 characters, e.g. 62119)",
-                                "commune doit être un code INSEE (5 caractères, ex. 62119)")
+    if not is_insee(code):
+        raise SolarProcessError("solar_commune_code")
     communes = _read("communes")
     if not (communes["insee"].astype(str) == code).any():
-        raise SolarNotFound(f"unknown municipality: {code}", f"commune inconnue : {code}")
+        raise SolarNotFound("solar_unknown_commune", code=code)
     gdf = _read(BATIMENTS)
     found = gdf[gdf["insee"].astype(str) == code]
     cap = _max_roofs(params)
     if len(found) > cap:
-        raise SolarProcessError(
-            f"municipality {code} has {len(found)} buildings, more than the {cap} one request "
-            f"can compute: send lists of building ids (input batiments) instead",
-            f"la commune {code} compte {len(found)} bâtiments, plus que les {cap} qu'une requête "
-            f"peut calculer : envoyez plutôt des listes d'identifiants (entrée batiments)")
+        raise SolarProcessError("solar_commune_too_many", code=code, count=len(found), max=cap)
     return _building_roofs(found.sort_values("id"))
 
 
@@ -292,9 +273,8 @@ def _read(collection_id: str):
     try:
         return layers.read_collection(collection_id)
     except (layers.UnknownCollection, FileNotFoundError) as exc:
-        raise SolarProcessError(
-            f"collection {collection_id} is not built on this server",
-            f"la collection {collection_id} n'est pas construite sur ce serveur") from exc
+        raise SolarProcessError("solar_collection_not_built",
+                                collection=collection_id) from exc
 
 
 def _clean(value: Any) -> Any:
@@ -348,11 +328,9 @@ def _roofs_from_geojson(value: Any, params) -> list[dict]:
         try:
             value = json.loads(value)
         except ValueError as exc:
-            raise SolarProcessError("roofs is not valid JSON",
-                                    "roofs n'est pas du JSON valide") from exc
+            raise SolarProcessError("solar_roofs_not_json") from exc
     if not isinstance(value, dict):
-        raise SolarProcessError("roofs must be a GeoJSON object",
-                                "roofs doit être un objet GeoJSON")
+        raise SolarProcessError("solar_roofs_not_object")
     kind = value.get("type")
     if kind == "FeatureCollection":
         feats = value.get("features")
@@ -361,39 +339,30 @@ def _roofs_from_geojson(value: Any, params) -> list[dict]:
     elif kind in ("Polygon", "MultiPolygon"):
         feats = [{"type": "Feature", "geometry": value, "properties": {}}]
     else:
-        raise SolarProcessError(
-            "roofs must be a GeoJSON FeatureCollection, Feature, Polygon or MultiPolygon",
-            "roofs doit être une FeatureCollection, une Feature, un Polygon ou un MultiPolygon "
-            "GeoJSON")
+        raise SolarProcessError("solar_roofs_type")
     if not isinstance(feats, list) or not feats:
-        raise SolarProcessError("roofs has no feature", "roofs ne contient aucune entité")
+        raise SolarProcessError("solar_roofs_empty")
     cap = _max_geojson_roofs(params)
     if len(feats) > cap:
-        raise SolarProcessError(f"too many roofs: {len(feats)} (at most {cap})",
-                                f"trop de toitures : {len(feats)} (au plus {cap})")
+        raise SolarProcessError("solar_too_many_roofs", count=len(feats), max=cap)
     geoms, roofs = [], []
     for i, feat in enumerate(feats):
         where = f"roofs[{i}]"
         if not isinstance(feat, dict) or not isinstance(feat.get("geometry"), dict):
-            raise SolarProcessError(f"{where}: a Feature with a geometry is expected",
-                                    f"{where} : une Feature avec une géométrie est attendue")
+            raise SolarProcessError("solar_roof_not_feature", where=where)
         try:
             geom = shape(feat["geometry"])
         except Exception as exc:  # noqa: BLE001 - any malformed geometry is the client's
-            raise SolarProcessError(f"{where}: invalid GeoJSON geometry ({exc})",
-                                    f"{where} : géométrie GeoJSON invalide ({exc})") from exc
+            raise SolarProcessError("solar_roof_geometry_invalid", where=where,
+                                    error=str(exc)) from exc
         if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
-            raise SolarProcessError(f"{where}: a Polygon or MultiPolygon is expected",
-                                    f"{where} : un Polygon ou un MultiPolygon est attendu")
+            raise SolarProcessError("solar_roof_not_polygon", where=where)
         minx, miny, maxx, maxy = geom.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise SolarProcessError(f"{where}: coordinates must be longitude, latitude (CRS84)",
-                                    f"{where} : les coordonnées doivent être longitude, latitude "
-                                    f"(CRS84)")
+            raise SolarProcessError("solar_roof_not_lonlat", where=where)
         if not geom.is_valid:
-            raise SolarProcessError(f"{where}: invalid polygon ({shapely.is_valid_reason(geom)})",
-                                    f"{where} : polygone invalide "
-                                    f"({shapely.is_valid_reason(geom)})")
+            raise SolarProcessError("solar_roof_polygon_invalid", where=where,
+                                    reason=shapely.is_valid_reason(geom))
         props = feat.get("properties") or {}
         if not isinstance(props, dict):
             props = {}
@@ -418,8 +387,7 @@ def _roofs_from_geojson(value: Any, params) -> list[dict]:
         roof["geometry"] = geom
         area = geom.area
         if area > 500_000:
-            raise SolarProcessError(f"roof {roof['id']} is larger than 50 ha",
-                                    f"la toiture {roof['id']} dépasse 50 ha")
+            raise SolarProcessError("solar_roof_too_large", id=roof["id"])
     return roofs
 
 
@@ -429,11 +397,7 @@ def _resolve_dsm(value: Any) -> Path:
     from services.settings import get_settings
 
     if not isinstance(value, str) or not _DSM_NAME.match(value):
-        raise SolarProcessError(
-            "dsm must be the id of a raster collection or the name of a GeoTIFF file of the "
-            "server's store (letters, digits, '.', '_', '-'; no path, no URL)",
-            "dsm doit être l'identifiant d'une collection raster ou le nom d'un fichier GeoTIFF "
-            "du stockage du serveur (lettres, chiffres, '.', '_', '-' ; ni chemin ni URL)")
+        raise SolarProcessError("solar_dsm_name")
     settings = get_settings()
     try:
         entry = layers.entry(value, settings)
@@ -441,16 +405,14 @@ def _resolve_dsm(value: Any) -> Path:
         entry = None
     if entry is not None:
         if entry.get("kind") != "coverage":
-            raise SolarProcessError(f"collection {value} is not a raster (coverage) collection",
-                                    f"la collection {value} n'est pas une collection raster")
+            raise SolarProcessError("solar_dsm_not_raster", collection=value)
         return Path(entry["data"])
     if value.lower().endswith((".tif", ".tiff")):
         store = settings.store_dir.resolve()
         path = (store / value).resolve()
         if path.parent == store and path.is_file():
             return path
-    raise SolarNotFound(f"unknown surface model: {value}",
-                        f"modèle numérique de surface inconnu : {value}")
+    raise SolarNotFound("solar_dsm_unknown", name=value)
 
 
 # ------------------------------------------------------------------------------------------
@@ -473,30 +435,20 @@ def check_inputs(inputs: Any) -> dict[str, Any]:
     """Cheap checks that need no data (names, exclusivity, numbers, identifier syntax);
     returns the inputs with OGC qualified values unwrapped. Raises ``SolarProcessError``."""
     if not isinstance(inputs, dict):
-        raise SolarProcessError("inputs must be a JSON object", "inputs doit être un objet JSON")
+        raise SolarProcessError("solar_inputs_not_object")
     unknown = sorted(set(inputs) - set(_INPUTS))
     if unknown:
-        raise SolarProcessError(
-            f"unknown input(s): {', '.join(unknown)} (expected: {', '.join(_INPUTS)})",
-            f"entrée(s) inconnue(s) : {', '.join(unknown)} (attendu : {', '.join(_INPUTS)})")
+        raise SolarProcessError("solar_inputs_unknown", names=unknown, expected=list(_INPUTS))
     data = {k: _unwrap(v) for k, v in inputs.items() if v is not None}
     chosen = [k for k in ("batiments", "commune", "roofs") if k in data]
     if len(chosen) != 1:
-        raise SolarProcessError(
-            "give exactly one of the inputs batiments, commune or roofs",
-            "indiquez exactement une des entrées batiments, commune ou roofs")
+        raise SolarProcessError("solar_one_source")
     _number("tilt", data.get("tilt"), 0, 70)
     _number("azimuth", data.get("azimuth"), 0, 360)
-    if "commune" in data and (not isinstance(data["commune"], str)
-                              or not _INSEE.match(data["commune"])):
-        raise SolarProcessError("commune must be an INSEE code (5 characters, e.g. 62119)",
-                                "commune doit être un code INSEE (5 caractères, ex. 62119)")
+    if "commune" in data and not is_insee(data["commune"]):
+        raise SolarProcessError("solar_commune_code")
     if "dsm" in data and (not isinstance(data["dsm"], str) or not _DSM_NAME.match(data["dsm"])):
-        raise SolarProcessError(
-            "dsm must be the id of a raster collection or the name of a GeoTIFF file of the "
-            "server's store (letters, digits, '.', '_', '-'; no path, no URL)",
-            "dsm doit être l'identifiant d'une collection raster ou le nom d'un fichier GeoTIFF "
-            "du stockage du serveur (lettres, chiffres, '.', '_', '-' ; ni chemin ni URL)")
+        raise SolarProcessError("solar_dsm_name")
     return data
 
 
@@ -522,7 +474,8 @@ def run(inputs: dict[str, Any]) -> dict[str, Any]:
         dsm = _resolve_dsm(data["dsm"]) if "dsm" in data else None
         return _compute(roofs, tilt, azimuth, dsm, params, gpd, shading)
     except (core.SolarInputError, shading.ShadingError) as exc:
-        raise SolarProcessError(exc.messages["en"], exc.messages["fr"]) from exc
+        # the pure model's own texts (core and shading import nothing of the server)
+        raise SolarProcessError.from_texts(exc.messages["fr"], exc.messages["en"]) from exc
 
 
 def _compute(roofs, tilt, azimuth, dsm, params, gpd, shading) -> dict[str, Any]:
@@ -549,11 +502,8 @@ def _compute(roofs, tilt, azimuth, dsm, params, gpd, shading) -> dict[str, Any]:
     limit = float(site_cfg.get("max_distance_km", 100))
     dist = _haversine_km(lat, lon, float(site_cfg["latitude"]), float(site_cfg["longitude"]))
     if dist > limit:
-        raise SolarProcessError(
-            f"the roofs are {dist:.0f} km from {site_cfg.get('name')}: the climate data of this "
-            f"process are valid within {limit:.0f} km",
-            f"les toitures sont à {dist:.0f} km de {site_cfg.get('name')} : les données "
-            f"climatiques de ce traitement valent dans un rayon de {limit:.0f} km")
+        raise SolarProcessError("solar_too_far", distance=dist, site=str(site_cfg.get("name")),
+                                limit=limit)
     site = core.site_year(lat, lon, climate)
 
     tilts = _round_step(np.array([p["tilt_deg"] for p in planes]),
@@ -654,15 +604,6 @@ def _metadata(params, climate, classes, dsm) -> dict[str, Any]:
     }
 
 
-def _as_ogc_error(err: SolarProcessError) -> Exception:
-    """The server's bilingual process error (status, code, fr/en) when it is available."""
-    try:
-        from services.jobs import ProcessError
-    except ImportError:  # pygeoapi without this project's job manager
-        return err
-    return ProcessError(dict(err.messages), int(err.http_status_code), err.ogc_exception_code)
-
-
 class SolarPotentialProcessor(BaseProcessor):
     """Solar potential of roofs (see PROCESS_METADATA)."""
 
@@ -671,16 +612,10 @@ class SolarPotentialProcessor(BaseProcessor):
 
     def validate_inputs(self, inputs: dict) -> None:
         """Hook of the job manager (services.jobs): cheap checks before a job is created."""
-        try:
-            check_inputs(inputs)
-        except SolarProcessError as err:
-            raise _as_ogc_error(err) from err
+        check_inputs(inputs)  # SolarProcessError: an OGCError the job API renders
 
     def execute(self, data: dict, outputs: dict | None = None):
-        try:
-            return "application/geo+json", run(data or {})
-        except SolarProcessError as err:
-            raise _as_ogc_error(err) from err
+        return "application/geo+json", run(data or {})
 
     def __repr__(self):
         return f"<SolarPotentialProcessor> {self.name}"

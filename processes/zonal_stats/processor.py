@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ import shapely
 from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 
 from processes.raster_zones import raster_values
-from processes.inputs import InputError, crs84_to_lambert93, geojson_polygon
+from processes.inputs import INSEE_RE, InputError, crs84_to_lambert93, geojson_polygon, is_insee
 from services.settings import PROJECT_DIR
 
 from . import core
@@ -33,7 +32,6 @@ LOGGER = logging.getLogger(__name__)
 
 COLLECTION = "surchauffe"
 RAMP_PATH = PROJECT_DIR / "styles" / f"{COLLECTION}.ramp.json"
-INSEE_RE = re.compile(r"^(\d{2}|2[AB])\d{3}$")
 MAX_AREA_KM2 = 2500.0  # the whole territory is about 2 000 km²
 MAX_VERTICES = 100_000
 
@@ -129,26 +127,23 @@ class ZonalInputError(InputError):
 def check_inputs(data: Any) -> dict[str, Any]:
     """Checks that need no data (run before a job is created)."""
     if not isinstance(data, dict):
-        raise ZonalInputError("les entrées doivent être un objet", "inputs must be an object")
+        raise ZonalInputError("process_inputs_not_object")
     unknown = sorted(set(data) - set(PROCESS_METADATA["inputs"]))
     if unknown:
-        raise ZonalInputError(f"entrée(s) inconnue(s) : {', '.join(unknown)}",
-                              f"unknown input(s): {', '.join(unknown)}")
+        raise ZonalInputError("process_inputs_unknown", names=unknown)
     has_commune = data.get("commune") not in (None, "")
     if has_commune == (data.get("geometry") is not None):
-        raise ZonalInputError("indiquer soit commune (code INSEE), soit geometry",
-                              "give either commune (INSEE code) or geometry")
+        raise ZonalInputError("process_commune_or_geometry")
     if has_commune and not (isinstance(data["commune"], str)
-                            and INSEE_RE.match(data["commune"].strip())):
-        raise ZonalInputError(f"code INSEE invalide : {data['commune']!r}",
-                              f"invalid INSEE code: {data['commune']!r}")
+                            and is_insee(data["commune"].strip())):
+        raise ZonalInputError("process_insee_invalid", value=repr(data["commune"]))
     if not has_commune:
         zone_geometry(data["geometry"])
     if data.get("year") is not None and data.get("datetime") is not None:
-        raise ZonalInputError("year et datetime sont exclusifs", "year and datetime are exclusive")
+        raise ZonalInputError("zonal_year_datetime")
     year = data.get("year")
     if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        raise ZonalInputError("year doit être un entier", "year must be an integer")
+        raise ZonalInputError("zonal_year_integer")
     return data
 
 
@@ -159,8 +154,7 @@ def zone_geometry(raw: Any):
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
     if geom.area <= 0 or geom.area / 1e6 > MAX_AREA_KM2:
-        raise ZonalInputError(f"geometry sans surface ou de plus de {MAX_AREA_KM2:.0f} km²",
-                              f"geometry without area or larger than {MAX_AREA_KM2:.0f} km²")
+        raise ZonalInputError("zonal_geometry_area", max=MAX_AREA_KM2)
     return geom
 
 
@@ -180,8 +174,8 @@ def _summer(data: dict[str, Any]) -> tuple[int, str]:
     try:
         cov = raster.coverage(COLLECTION)
         year = raster.select_year(cov, query)
-    except raster.CoverageError as err:
-        raise ZonalInputError(err.fr, err.en) from None
+    except raster.CoverageError as err:  # its message, as a bad input of this process
+        raise ZonalInputError.wrap(err, status=400, code="InvalidParameterValue") from None
     return year, cov.files[year]
 
 
@@ -194,8 +188,7 @@ def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
         insee = data["commune"].strip()
         feature = layers.get_feature("communes", insee, settings=settings)
         if feature is None:
-            raise ZonalInputError(f"commune inconnue dans le territoire : {insee}",
-                                  f"unknown municipality in the territory: {insee}")
+            raise ZonalInputError("process_commune_unknown", insee=insee)
         geom = feature["geometry"]
         zone = {"commune": insee, "nom": feature["properties"].get("nom")}
     else:
@@ -207,8 +200,7 @@ def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
     try:
         stats = core.zonal_statistics(values, valid, float(ramp["hot_threshold"]), cell_area)
     except core.EmptyZone:
-        raise ZonalInputError("aucune cellule valide du raster dans la zone",
-                              "no valid raster cell in the area") from None
+        raise ZonalInputError("zonal_no_cell") from None
     return {**stats.as_dict(), "year": year, "units": ramp.get("units", "°C"), "zone": zone}
 
 

@@ -29,13 +29,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.auth import AuthError
+from services.errors import OGCError
 from services.i18n import message, pick_language
 from services.jobs import access
 from services.jobs.callbacks import check_subscriber
 from services.jobs.errors import ProcessError, error_of, show
 from services.jobs.inputs import validate_inputs
-from services.jobs.store import ACTIVE, FINISHED, fmt_time, open_store, utcnow
+from services.store.jobs import ACTIVE, FINISHED, fmt_time, open_store, utcnow
 
 JSON_TYPES = ("application/json",)
 JSON_RESULT_TYPES = (None, "", "application/json", "application/ld+json",
@@ -44,52 +44,18 @@ MAX_DEPTH = 64
 RETRY_AFTER_S = 10
 
 
-class Problem(Exception):
-    """An OGC exception to answer (status, code, bilingual texts, headers)."""
-
-    def __init__(self, status: int, code: str, texts: dict[str, str],
-                 headers: dict[str, str] | None = None):
-        super().__init__(texts["en"])
-        self.status, self.code, self.texts, self.headers = status, code, texts, headers or {}
-
-    @classmethod
-    def of(cls, status: int, code: str, key: str, headers=None, **kw) -> "Problem":
-        return cls(status, code, message(key, **kw), headers)
-
-    def response(self) -> JSONResponse:
-        return JSONResponse({"type": self.code, "code": self.code, "status": self.status,
-                             "title": self.texts["en"], "description": self.texts["en"],
-                             "description_fr": self.texts["fr"],
-                             "description_en": self.texts["en"]},
-                            status_code=self.status, headers=self.headers)
-
-
-def _auth_problem(err: AuthError) -> Problem:
-    headers = {k.decode(): v.decode() for k, v in err.headers}
-    code = "Unauthorized" if err.status == 401 else "Forbidden"
-    return Problem(err.status, code, message(err.key, **err.params), headers)
-
-
-def _problem_of(err: ProcessError) -> Problem:
-    return Problem(int(err.http_status_code), err.ogc_exception_code, dict(err.texts))
-
-
 def handled(fn):
     async def endpoint(request: Request) -> Response:
         try:
             return await fn(request)
-        except Problem as err:
+        except OGCError as err:  # services.app's OGCExceptionMiddleware picks the language
             return err.response()
-        except AuthError as err:
-            return _auth_problem(err).response()
-        except ProcessError as err:
-            return _problem_of(err).response()
         except Exception as err:  # the job store's database is away: 503, not 500
-            from services import db
+            from services.store.postgis import pool as db
             if not db.unreachable(err):
                 raise
-            return Problem.of(503, "ServiceUnavailable", "database_unavailable",
-                              headers={"Retry-After": str(db.RETRY_AFTER_S)}).response()
+            return OGCError("database_unavailable", status=503, code="ServiceUnavailable",
+                            headers={"Retry-After": str(db.RETRY_AFTER_S)}).response()
     endpoint.__name__ = fn.__name__
     endpoint.__doc__ = fn.__doc__
     return endpoint
@@ -143,17 +109,17 @@ async def _read_body(request: Request, limit: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Problem.of(413, "PayloadTooLarge", "payload_too_large")
+            raise OGCError("payload_too_large", status=413, code="PayloadTooLarge")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _check_json(value: Any, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
-        raise Problem.of(400, "InvalidParameterValue", "job_body_too_deep", max=MAX_DEPTH)
+        raise OGCError("job_body_too_deep", max=MAX_DEPTH)
     if isinstance(value, str):
         if "\x00" in value:
-            raise Problem.of(400, "InvalidParameterValue", "job_body_nul")
+            raise OGCError("job_body_nul")
     elif isinstance(value, dict):
         for k, v in value.items():
             _check_json(k, depth + 1)
@@ -165,15 +131,15 @@ def _check_json(value: Any, depth: int = 0) -> None:
 
 def _parse_body(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
-        raise Problem.of(400, "MissingParameterValue", "job_body_not_object")
+        raise OGCError("job_body_not_object", status=400, code="MissingParameterValue")
     try:
         body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise Problem.of(400, "InvalidParameterValue", "job_body_not_utf8") from None
+        raise OGCError("job_body_not_utf8") from None
     except (ValueError, RecursionError):
-        raise Problem.of(400, "InvalidParameterValue", "job_body_not_json") from None
+        raise OGCError("job_body_not_json") from None
     if not isinstance(body, dict):
-        raise Problem.of(400, "InvalidParameterValue", "job_body_not_object")
+        raise OGCError("job_body_not_object")
     _check_json(body)
     return body
 
@@ -217,7 +183,7 @@ def _wants_html(request: Request) -> bool:
     f = (request.query_params.get("f") or "").lower()
     if f:
         if f not in ("json", "html"):
-            raise Problem.of(400, "InvalidParameterValue", "job_format_invalid", value=show(f))
+            raise OGCError("job_format_invalid", value=show(f))
         return f == "html"
     accept = request.headers.get("accept", "")
     return accept.split(",")[0].strip().lower().startswith("text/html")
@@ -242,7 +208,7 @@ async def _visible_job(request: Request, job_id: str, *, result: bool = False
     row = await run_in_threadpool(store.get, job_id, result=result) \
         if len(job_id) <= 200 and "\x00" not in job_id else None
     if row is None or not who.owns(row):
-        raise Problem.of(404, "NoSuchJob", "job_not_found", id=show(job_id, 100))
+        raise OGCError("job_not_found", status=404, code="NoSuchJob", id=show(job_id, 100))
     return row, who
 
 
@@ -262,11 +228,12 @@ async def execute(request: Request) -> Response:
     process_id = request.path_params["process_id"]
     processor = await run_in_threadpool(_processor, process_id)  # the first load is slow
     if processor is None:
-        raise Problem.of(404, "NoSuchProcess", "process_not_found", id=show(process_id, 100))
+        raise OGCError("process_not_found", status=404, code="NoSuchProcess",
+                       id=show(process_id, 100))
     ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if ctype not in JSON_TYPES:
-        raise Problem.of(415, "UnsupportedMediaType", "unsupported_media_type",
-                         ctype=show(ctype or "-", 60))
+        raise OGCError("unsupported_media_type", status=415, code="UnsupportedMediaType",
+                       ctype=show(ctype or "-", 60))
     body = _parse_body(await _read_body(request, settings.job_max_input_bytes))
     principal = access.caller(_headers(request))
     inputs_raw = body.get("inputs", {})
@@ -276,8 +243,7 @@ async def execute(request: Request) -> Response:
     access.authorise(principal, role)
     unknown = [k for k in body if k not in ("inputs", "outputs", "response", "subscriber")]
     if unknown:
-        raise Problem.of(400, "InvalidParameterValue", "job_body_unknown",
-                         keys=show(unknown))
+        raise OGCError("job_body_unknown", keys=show(unknown))
     inputs = validate_inputs(process_id, processor.metadata, inputs_raw)
     hook = getattr(processor, "validate_inputs", None)
     if callable(hook):
@@ -289,8 +255,8 @@ async def execute(request: Request) -> Response:
             e = error_of(err)
             if e["status"] >= 500:
                 raise
-            raise ProcessError({"fr": e["fr"], "en": e["en"]}, e["status"], e["code"]) \
-                from err
+            raise ProcessError.from_texts(e["fr"], e["en"], status=e["status"],
+                                          code=e["code"]) from err
     requested_outputs = body.get("outputs")
     described = processor.metadata.get("outputs") or {}
     if requested_outputs is not None:
@@ -326,12 +292,12 @@ async def execute(request: Request) -> Response:
     refused = await run_in_threadpool(store.submit, row, settings.job_max_queued,
                                       settings.job_max_queued_per_owner)
     if refused == "queue":
-        raise Problem.of(429, "TooManyRequests", "job_queue_full",
-                         headers={"Retry-After": str(RETRY_AFTER_S)}, max=settings.job_max_queued)
+        raise OGCError("job_queue_full", status=429, code="TooManyRequests",
+                       headers={"Retry-After": str(RETRY_AFTER_S)}, max=settings.job_max_queued)
     if refused == "owner":
-        raise Problem.of(429, "TooManyRequests", "job_owner_limit",
-                         headers={"Retry-After": str(RETRY_AFTER_S)},
-                         max=settings.job_max_queued_per_owner)
+        raise OGCError("job_owner_limit", status=429, code="TooManyRequests",
+                       headers={"Retry-After": str(RETRY_AFTER_S)},
+                       max=settings.job_max_queued_per_owner)
     headers = {"Location": f"{_base_url()}/jobs/{job_id}"}
     if token:
         headers["X-Job-Token"] = token
@@ -362,12 +328,13 @@ async def _sync_answer(store, job_id: str, headers: dict[str, str], want_wait: b
     if want_wait:
         headers["Preference-Applied"] = "wait"
     if row is None or row["status"] == "dismissed":
-        raise Problem.of(409, "Conflict", "job_result_dismissed", id=job_id, headers=headers)
+        raise OGCError("job_result_dismissed", status=409, code="Conflict", id=job_id,
+                       headers=headers)
     if row["status"] == "failed":
         error = row.get("error") or {"status": 500, "code": "NoApplicableCode",
                                      **message("job_crashed", code="?")}
-        raise Problem(int(error["status"]), error["code"],
-                      {"fr": error["fr"], "en": error["en"]}, headers)
+        raise OGCError.from_texts(error["fr"], error["en"], status=int(error["status"]),
+                                  code=error["code"], headers=headers)
     return Response(bytes(row["result"] or b""), media_type=row["mimetype"] or
                     "application/json", headers=headers)
 
@@ -378,8 +345,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     if raw is None:
         return default
     if not raw.isdigit() or len(raw) > 9 or not low <= int(raw) <= high:
-        raise Problem.of(400, "InvalidParameterValue", "job_param_invalid", name=name,
-                         value=show(raw, 40), low=low, high=high)
+        raise OGCError("job_param_invalid", name=name, value=show(raw, 40), low=low, high=high)
     return int(raw)
 
 
@@ -392,8 +358,8 @@ async def list_jobs(request: Request) -> Response:
     offset = _int_param(request, "offset", 0, 0, 10**9)
     status = request.query_params.get("status")
     if status is not None and status not in ACTIVE + FINISHED:
-        raise Problem.of(400, "InvalidParameterValue", "job_param_invalid", name="status",
-                         value=show(status, 40), low="accepted", high="dismissed")
+        raise OGCError("job_param_invalid", name="status", value=show(status, 40),
+                       low="accepted", high="dismissed")
     who = access.job_caller(_headers(request))
     store = await _store()
     user = who.principal.user if who.principal else None
@@ -466,14 +432,14 @@ async def results(request: Request) -> Response:
     row, _ = await _visible_job(request, job_id, result=True)
     status = row["status"]
     if status in ACTIVE:
-        raise Problem.of(404, "ResultNotReady", "job_result_not_ready", id=job_id)
+        raise OGCError("job_result_not_ready", status=404, code="ResultNotReady", id=job_id)
     if status == "dismissed":
-        raise Problem.of(404, "NoSuchJob", "job_result_dismissed", id=job_id)
+        raise OGCError("job_result_dismissed", status=404, code="NoSuchJob", id=job_id)
     if status == "failed":
         error = row.get("error") or {"status": 500, "code": "NoApplicableCode",
                                      **message("job_crashed", code="?")}
-        raise Problem(int(error.get("status") or 500), error.get("code") or "NoApplicableCode",
-                      {"fr": error["fr"], "en": error["en"]})
+        raise OGCError.from_texts(error["fr"], error["en"], status=int(error.get("status") or 500),
+                                  code=error.get("code") or "NoApplicableCode")
     blob, mimetype = bytes(row["result"] or b""), row.get("mimetype") or "application/json"
     if html and mimetype in JSON_RESULT_TYPES:
         return _html("jobs/results/index.html", {"job": {"id": job_id},

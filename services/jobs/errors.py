@@ -1,7 +1,7 @@
-"""Errors of processes and jobs, in French and English, with their HTTP status and OGC code.
+"""Errors of processes and jobs: services.errors.OGCError, also pygeoapi's ProcessorExecuteError.
 
 Processors raise `ProcessError` (from `validate_inputs` or `execute`); the job API renders it
-as an OGC exception in both languages, and a job that fails keeps it as its error.
+as an OGC exception in both languages, and a job that fails keeps it (`to_dict`) as its error.
 """
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 
 from pygeoapi.process.base import ProcessorExecuteError
 
-from services.i18n import message, remember
+from services.errors import OGCError
+from services.i18n import message
 
 
 def texts(key: str, **kw: Any) -> dict[str, str]:
@@ -23,28 +24,14 @@ def status_message(key: str, **kw: Any) -> dict[str, str]:
     return {"message": t["en"], "message_fr": t["fr"]}
 
 
-class ProcessError(ProcessorExecuteError):
-    """A process or job error in French and English, with its HTTP status and OGC code.
-
-    Processors may raise it (from `validate_inputs` or `execute`); pygeoapi turns it into an
-    OGC exception and services.app rewrites that in both languages."""
-
-    def __init__(self, texts_: dict[str, str], status: int = 400,
-                 code: str = "InvalidParameterValue"):
-        super().__init__(user_msg=texts_["en"])
-        self.texts = {"fr": texts_["fr"], "en": texts_["en"]}
-        self.http_status_code = status
-        self.ogc_exception_code = code
-        remember(self.texts)
+class ProcessError(OGCError, ProcessorExecuteError):
+    """A process or job error (services.errors.OGCError: key, parameters, status, OGC code);
+    a pygeoapi ProcessorExecuteError too, for pygeoapi's own process managers."""
 
     @classmethod
     def of(cls, key: str, status: int = 400, code: str = "InvalidParameterValue",
            **kw: Any) -> "ProcessError":
-        return cls(texts(key, **kw), status, code)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"status": int(self.http_status_code), "code": self.ogc_exception_code,
-                **self.texts}
+        return cls(key, status=status, code=code, params=kw)
 
 
 def error_of(err: BaseException) -> dict[str, Any]:
@@ -54,7 +41,7 @@ def error_of(err: BaseException) -> dict[str, Any]:
     status and OGC code, except pygeoapi's default (500, NoApplicableCode), which pygeoapi's
     own managers answer as 400 InvalidParameterValue (processors raise it for bad inputs);
     a ValueError is a bad input (400); anything else is a 500."""
-    if isinstance(err, ProcessError):
+    if isinstance(err, OGCError):
         return err.to_dict()
     status, code = 500, "NoApplicableCode"
     if isinstance(err, ProcessorExecuteError):

@@ -36,7 +36,7 @@ from typing import Any, Callable
 from pygeoapi.util import json_serial
 
 from services.jobs.errors import error_of, status_message, texts
-from services.jobs.store import ACTIVE, MAX_ATTEMPTS, JobStore, open_store, utcnow
+from services.store.jobs import ACTIVE, MAX_ATTEMPTS, JobStore, open_store, utcnow
 
 LOGGER = logging.getLogger("artois_geo.jobs")
 HOST = socket.gethostname()
@@ -409,9 +409,9 @@ def _reap(children: dict[int, float]) -> list[float]:
 def _close_pools() -> None:
     """No database connection crosses a fork."""
     try:
-        from services import db
+        from services.store.postgis import pool as db
         db.close_pools()
     except (ImportError, AttributeError):
         pass
-    from services.jobs import store
+    from services.store import jobs as store
     store._STORES.clear()

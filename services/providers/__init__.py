@@ -1,6 +1,8 @@
 """pygeoapi providers of the project, loaded by dotted path from the configuration."""
 from __future__ import annotations
 
+from pygeoapi.provider.base import BaseProvider, SchemaType
+
 GEOMETRY_FORMATS = {
     "POINT": "geometry-point", "MULTIPOINT": "geometry-multipoint",
     "LINESTRING": "geometry-linestring", "MULTILINESTRING": "geometry-multilinestring",
@@ -22,3 +24,36 @@ def feature_schema(fields: dict[str, dict], geometry_type: str, id_field: str) -
     return ("application/schema+json",
             {"$schema": "https://json-schema.org/draft/2020-12/schema",
              "type": "object", "properties": props})
+
+
+class StoreProvider(BaseProvider):
+    """A pygeoapi feature provider that hands every call to a store's FeatureReader
+    (services.store.base): the SQL is in services/store, not here."""
+    reader_class: type  # a services.store.base.FeatureReader
+
+    def __init__(self, provider_def: dict):
+        super().__init__(provider_def)
+        self.reader = self.reader_class(provider_def, self.id_field, self.time_field)
+        self.id_field = self.reader.id_field
+        self.info = self.reader.info
+        self._fields = self.reader.fields
+
+    def get_fields(self) -> dict:
+        return self._fields
+
+    def get_schema(self, schema_type: SchemaType = SchemaType.item):
+        return feature_schema(self._fields, self.info.geometry_type, self.id_field)
+
+    def get_domains(self, properties=[], current=False):
+        names = properties or [n for n, s in self._fields.items() if s["type"] == "string"]
+        return self.reader.domains(names), True
+
+    def query(self, offset=0, limit=10, resulttype="results", bbox=[], datetime_=None,
+              properties=[], sortby=[], select_properties=[], skip_geometry=False, q=None,
+              filterq=None, crs_transform_spec=None, **kwargs) -> dict:
+        return self.reader.query(offset, limit, resulttype, bbox, datetime_, properties, sortby,
+                                 select_properties, skip_geometry, q, filterq,
+                                 crs_transform_spec)
+
+    def get(self, identifier, crs_transform_spec=None, **kwargs) -> dict:
+        return self.reader.get(identifier, crs_transform_spec)

@@ -8,8 +8,6 @@ and the simplification tolerance of its zoom level. Both stores build tiles from
 """
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,20 +15,20 @@ from functools import lru_cache
 import morecantile
 import pyproj
 
-from services.catalog import CollectionSpec, load_catalog
+from services.catalog import CollectionSpec
 from services.settings import Settings, get_settings
+from services.store import STORAGE_SRID, backend_for, get_catalog
 from services.tiles import tms as tms_registry
 
 EXTENT = 4096            # MVT units across a tile
 BUFFER = 64              # MVT units kept around a tile, so that strokes join across edges
 SIMPLIFY_PIXELS = 0.25   # tolerance, in 256-pixel screen pixels: invisible at the tile's zoom
-STORAGE_SRID = 2154
 LAYERS_TTL = 60.0        # seconds: a rebuild or an edit of the schema is seen within a minute
 
 
 def max_features() -> int:
     """Most features read per layer and tile (ARTOIS_TILE_MAX_FEATURES)."""
-    return int(os.environ.get("ARTOIS_TILE_MAX_FEATURES", "20000"))
+    return get_settings().tile_max_features
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: statements are cached per layer
@@ -55,24 +53,14 @@ class Layer:
         return "point" in self.geometry_type.lower()
 
 
-def _manifest(settings: Settings) -> dict:
-    name = "manifest-postgis.json" if settings.database_url else "manifest.json"
-    path = settings.store_dir / name
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
 def _describe(spec: CollectionSpec, entry: dict) -> Layer:
     bbox = tuple((entry.get("extents") or {}).get("spatial", {}).get("bbox") or ()) or None
-    if entry.get("store") == "postgis":
-        from services import db
-        from services.providers.postgis import read_table
-        schema, _, table = entry["table"].rpartition(".")
-        info = read_table(schema or db.schema_name(), table)
+    backend = backend_for(entry)
+    info = backend.layer_table(entry)
+    if backend.name == "postgis":
         return Layer(spec.id, spec, "postgis", f"{info.schema}.{info.table}", None,
                      dict(info.columns), info.geometry_column, info.key, info.key_is_integer,
                      bbox)
-    from services.providers.geopackage import read_table_info
-    info = read_table_info(entry["data"], entry.get("table"))
     return Layer(spec.id, spec, "geopackage", info.table, entry["data"], dict(info.columns),
                  info.geometry_column, "fid", True, bbox)
 
@@ -87,10 +75,11 @@ def layers(settings: Settings | None = None) -> tuple[dict[str, Layer], set[str]
     hit = _cache.get(key)
     if hit and time.monotonic() - hit[0] < LAYERS_TTL:
         return hit[1], hit[2]
-    manifest = _manifest(settings)
+    catalog = get_catalog(settings)
+    manifest = catalog.manifest
     found: dict[str, Layer] = {}
     others: set[str] = set()
-    for spec in load_catalog(settings.collections_dir):
+    for spec in catalog.specs.values():
         entry = manifest.get(spec.id)
         if spec.kind != "features" or not entry or entry.get("kind") != "features":
             others.add(spec.id)

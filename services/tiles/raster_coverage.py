@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from services.tiles.raster_errors import CoverageError, bad, bad_text, not_found_text
+from services.tiles.raster_errors import CoverageError, bad_text, grouped, not_found_text
 from services.tiles.raster_params import CRS_URIS, GEOGRAPHIC, crs_param
 from services.tiles.raster_summers import dataset_path, is_coverage, manifest
 
@@ -165,10 +165,8 @@ def _same_crs(a: str, b: str | None) -> bool:
 
 def _check_size(width: int, height: int) -> None:
     if width * height > MAX_SUBSET_PIXELS:
-        raise bad(f"sous-ensemble trop grand : {width} x {height} pixels (au plus "
-                  f"{MAX_SUBSET_PIXELS:,} ; réduire bbox)".replace(",", " "),
-                  f"subset too large: {width} x {height} pixels (at most "
-                  f"{MAX_SUBSET_PIXELS:,}; reduce bbox)")
+        raise bad_text("subset_too_large", width=width, height=height,
+                       max=grouped(MAX_SUBSET_PIXELS))
 
 
 def _wants_subset(request: Request) -> bool:
@@ -198,11 +196,7 @@ async def _for_pygeoapi(request: Request, scope: Scope, cid: str) -> Scope:
     bbox = parse_bbox(q["bbox"], "OGC:CRS84") if "bbox" in q else None
     if fmt not in GTIFF_FORMATS:
         if await run_in_threadpool(_text_pixels, path, bbox) > MAX_TEXT_PIXELS:
-            raise bad(
-                f"trop de cellules pour du CoverageJSON ou du HTML (plus de {MAX_TEXT_PIXELS:,})"
-                " : réduire bbox ou demander f=GTiff".replace(",", " "),
-                f"too many cells for CoverageJSON or HTML (over {MAX_TEXT_PIXELS:,}): reduce "
-                "bbox or ask for f=GTiff")
+            raise bad_text("too_many_cells", max=grouped(MAX_TEXT_PIXELS))
     if bbox is not None and len(q["bbox"].split(",")) == 6:
         query = [(k, ",".join(map(repr, bbox)) if k == "bbox" else v)
                  for k, v in parse_qsl(request.url.query, keep_blank_values=True)]
@@ -240,8 +234,7 @@ async def _subset_response(request: Request, cid: str) -> Response:
     q = request.query_params
     fmt = (q.get("f") or "gtiff").lower()
     if fmt not in GTIFF_FORMATS:
-        raise bad("bbox-crs, crs et datetime ne sont servis qu'en GeoTIFF (f=GTiff)",
-                  "bbox-crs, crs and datetime are only served as GeoTIFF (f=GTiff)")
+        raise bad_text("gtiff_only")
     year, path = dataset_path(cid, q.get("datetime"))
     bbox_crs = crs_param(q.get("bbox-crs"), "bbox-crs", "OGC:CRS84")
     req = SubsetRequest(

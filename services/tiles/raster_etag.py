@@ -3,8 +3,7 @@
 A tile's weak validator hashes the internal titiler path and query, the COG file and the ramp
 file (their size and modification time), the rendering libraries' versions and the raster
 modules' code: a matching If-None-Match is answered 304 before the tile is read or rendered.
-The ETag is only added to a 200; an empty tile (204 No Content) goes out as the vector tiles'
-204 does, with neither ETag nor Cache-Control (services.caching leaves non-200 answers alone).
+The ETag is only added to a 200 (a tile off the data is a 200 too: a transparent image).
 """
 from __future__ import annotations
 

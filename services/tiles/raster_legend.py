@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from services.tiles.raster_errors import bad, not_found
+from services.tiles.raster_errors import bad_text, not_found_text
 from services.tiles.raster_summers import coverage, ramp, ramp_colormap
 from services.tiles.raster_tiles import base_url
 
@@ -26,11 +26,10 @@ async def legend(request: Request):
     coverage(cid)
     spec = ramp(cid)
     if spec is None:
-        raise not_found(f"pas de légende pour {cid}", f"no legend for {cid}")
+        raise not_found_text("no_legend", collection=cid)
     fmt = (request.query_params.get("f") or "").lower()
     if fmt not in FORMATS:
-        raise bad(f"f={fmt[:40]} : f doit être json ou png",
-                  f"f={fmt[:40]}: f must be json or png")
+        raise bad_text("legend_format", fmt=fmt[:40])
     accept = request.headers.get("accept", "")
     if fmt in ("png", "image/png") or (not fmt and "image/png" in accept
                                         and "json" not in accept):

@@ -43,7 +43,7 @@ from rio_tiler.colormap import cmap as rio_cmaps
 from titiler.core.dependencies import BidxParams, DefaultDependency, ImageRenderingParams
 
 from services.tiles import tms as tms_registry
-from services.tiles.raster_errors import bad, bad_text, not_found, not_found_text
+from services.tiles.raster_errors import bad_text, not_found_text
 from services.tiles.raster_summers import data_range, dataset_path, ramp, ramp_colormap
 
 MAX_TILESIZE = 1024
@@ -76,9 +76,7 @@ def crs_param(value: str | None, name: str, default: str) -> str:
         return default
     found = CRS_NAMES.get(value.strip().strip("[]<>"))
     if found is None:
-        raise bad(f"{name} non pris en charge : {value[:80]} (CRS84, EPSG:4326, EPSG:2154, "
-                  f"EPSG:3857)",
-                  f"unsupported {name}: {value[:80]} (CRS84, EPSG:4326, EPSG:2154, EPSG:3857)")
+        raise bad_text("crs_unsupported", name=name, value=value[:80])
     return found
 
 
@@ -128,7 +126,7 @@ def _refuse(name: str, value, why_fr: str, why_en: str) -> None:
     """A titiler parameter this server does not offer: declared, so that it is refused (400)
     rather than silently ignored."""
     if value is not None:
-        raise bad_text("refused", name=name, why_fr=why_fr, why_en=why_en)
+        raise bad_text("refused", name=name, why={"fr": why_fr, "en": why_en})
 
 
 ONE_BAND_FR = "la couverture a une bande, choisie par bidx"
@@ -143,10 +141,7 @@ STYLE_EN = "the colours are the ramp's, rescale's or colormap_name's"
 def tms_or_404(tms_id: str):
     tms = tms_registry.get(tms_id)
     if tms is None:
-        raise not_found(f"jeu de matrices de tuiles inconnu : {tms_id[:80]} (offerts : "
-                        f"{', '.join(tms_registry.ids())})",
-                        f"unknown tile matrix set: {tms_id[:80]} (offered: "
-                        f"{', '.join(tms_registry.ids())})")
+        raise not_found_text("unknown_tms", tms=tms_id[:80], offered=list(tms_registry.ids()))
     return tms
 
 
@@ -256,17 +251,13 @@ def colormap_dependency(
 
 def parse_rescale(values: list[str]) -> list[str]:
     if len(values) != 1:
-        raise bad("rescale : une seule bande, un seul intervalle min,max",
-                  "rescale: one band, one min,max range")
+        raise bad_text("rescale_one")
     try:
         lo, hi = (float(v) for v in values[0].split(","))
     except ValueError:
-        raise bad("rescale doit être min,max (deux nombres)",
-                  "rescale must be min,max (two numbers)") from None
+        raise bad_text("rescale_numbers") from None
     if not (RESCALE_LIMITS[0] <= lo < hi <= RESCALE_LIMITS[1]):
-        raise bad(f"rescale : min < max, entre {RESCALE_LIMITS[0]:g} et {RESCALE_LIMITS[1]:g}",
-                  f"rescale: min < max, between {RESCALE_LIMITS[0]:g} and "
-                  f"{RESCALE_LIMITS[1]:g}")
+        raise bad_text("rescale_range", low=RESCALE_LIMITS[0], high=RESCALE_LIMITS[1])
     return [f"{lo},{hi}"]
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import rasterio
 
 from services.settings import PROJECT_DIR, get_settings
-from services.tiles.raster_errors import bad, not_found
+from services.tiles.raster_errors import bad_text, not_found_text
 
 STYLES_DIR = PROJECT_DIR / "styles"
 SUMMER = ((6, 1), (8, 31))         # the summers the coverage years stand for: 1 June - 31 August
@@ -86,8 +86,7 @@ def coverage(collection_id: str) -> Coverage:
 def _read_coverage(collection_id: str, content: dict[str, Any]) -> Coverage:
     entry = content.get(collection_id)
     if not isinstance(entry, dict) or entry.get("kind") != "coverage":
-        raise not_found(f"collection raster inconnue : {collection_id}",
-                        f"unknown coverage collection: {collection_id}")
+        raise not_found_text("unknown_collection", collection=collection_id)
     files = {int(y): p for y, p in (entry.get("files") or {}).items() if str(y).isdigit()}
     if not files:
         files = {0: entry["data"]}
@@ -95,8 +94,7 @@ def _read_coverage(collection_id: str, content: dict[str, Any]) -> Coverage:
     for path in files.values():
         # the manifest is ours, but a file outside the store is never served
         if not Path(path).resolve().is_relative_to(store):
-            raise not_found(f"fichier hors du magasin de données pour {collection_id}",
-                            f"file outside the data store for {collection_id}")
+            raise not_found_text("file_outside", collection=collection_id)
     return Coverage(collection_id, files)
 
 
@@ -138,7 +136,7 @@ def select_year(cov: Coverage, query: str | None) -> int:
     text = query.strip()
     parts = text.split("/")
     if len(parts) > 2:
-        raise bad(f"datetime illisible : {text[:80]!r}", f"unreadable datetime: {text[:80]!r}")
+        raise bad_text("datetime_unreadable", value=repr(text[:80]))
     try:
         start = _instant(parts[0], end=False)
         end = _instant(parts[-1], end=True) if len(parts) == 2 else _instant(parts[0], end=True)
@@ -146,27 +144,18 @@ def select_year(cov: Coverage, query: str | None) -> int:
             # a date-time is an instant
             end = start + timedelta(microseconds=1) if start < datetime.max else None
     except (ValueError, OverflowError):
-        raise bad(f"datetime illisible (attendu : année, date ISO 8601 ou intervalle) : "
-                  f"{text[:80]!r}",
-                  f"unreadable datetime (expected a year, an ISO 8601 date or an interval): "
-                  f"{text[:80]!r}") from None
+        raise bad_text("datetime_expected", value=repr(text[:80])) from None
     if start is not None and end is not None and end < start:
-        raise bad("datetime : la fin précède le début", "datetime: the end precedes the start")
+        raise bad_text("datetime_order")
     matching = []
     for year in years:
         s0, s1 = summer_bounds(year)
         if (end is None or end > s0) and (start is None or start < s1):
             matching.append(year)
     if not matching:
-        raise not_found(
-            f"aucun été disponible pour datetime={text[:80]} (étés du 1er juin au 31 août : "
-            f"{', '.join(map(str, years))})",
-            f"no available summer for datetime={text[:80]} (summers from 1 June to 31 August: "
-            f"{', '.join(map(str, years))})")
+        raise not_found_text("no_summer", value=text[:80], years=[str(y) for y in years])
     if len(matching) > 1:
-        raise bad(f"datetime couvre plusieurs étés ({', '.join(map(str, matching))}) : en "
-                  f"choisir un", f"datetime spans several summers "
-                  f"({', '.join(map(str, matching))}): choose one")
+        raise bad_text("several_summers", years=[str(y) for y in matching])
     return matching[0]
 
 

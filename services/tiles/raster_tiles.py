@@ -7,9 +7,10 @@
   /collections/{cid}/point?lon=&lat=                             the value at a point
 
 The tile and point routes check the request, then hand it to titiler under its internal path
-(raster_titiler). A tile inside the tile matrix set but outside the data is 204 No Content (as
-the vector tiles); a tile outside the set (level out of range, row or column outside the
-matrix) is a 404; non-integer coordinates, an unknown format or a bad parameter are a 400.
+(raster_titiler). A tile inside the tile matrix set but outside the data is a fully transparent
+image (200, with its ETag: QGIS 3.22 logs an empty 204 as a flawed image); a tile outside the
+set (level out of range, row or column outside the matrix) is a 404; non-integer coordinates,
+an unknown format or a bad parameter are a 400.
 Tileset metadata names the tile variables as OGC API Tiles does ({tileMatrix}/{tileRow}/
 {tileCol}); only TileJSON, XYZ by its own specification, uses {z}/{y}/{x}.
 """
@@ -30,7 +31,7 @@ from titiler.core.utils import tms_limits
 
 from services.settings import get_settings
 from services.tiles import tms as tms_registry
-from services.tiles.raster_errors import CoverageError, bad, bad_text
+from services.tiles.raster_errors import CoverageError, bad_text
 from services.tiles.raster_etag import matches, tile_etag, with_etag
 from services.tiles.raster_params import check_tile, tms_or_404
 from services.tiles.raster_summers import coverage, dataset_path, ramp
@@ -190,8 +191,7 @@ def tile_format(request: Request) -> str:
         return "webp" if "image/webp" in accept and "image/png" not in accept else "png"
     fmt = {"image/png": "png", "image/webp": "webp"}.get(fmt, fmt)
     if fmt not in FORMATS:
-        raise bad(f"format de tuile inconnu : {fmt[:40]} (png ou webp)",
-                  f"unknown tile format: {fmt[:40]} (png or webp)")
+        raise bad_text("tile_format", fmt=fmt[:40])
     return fmt
 
 
@@ -200,8 +200,7 @@ def _tile_index(request: Request) -> tuple[int, int, int]:
     try:
         return int(p["tileMatrix"]), int(p["tileRow"]), int(p["tileCol"])
     except ValueError:
-        raise bad("tileMatrix, tileRow et tileCol doivent être des entiers",
-                  "tileMatrix, tileRow and tileCol must be integers") from None
+        raise bad_text("tile_not_integer") from None
 
 
 class ASGI:
@@ -266,11 +265,9 @@ def point_target(request: Request) -> tuple[str, str]:
     try:
         lon, lat = float(request.query_params["lon"]), float(request.query_params["lat"])
     except (KeyError, ValueError):
-        raise bad("lon et lat (degrés, CRS84) sont requis", "lon and lat (degrees, CRS84) are "
-                  "required") from None
+        raise bad_text("lonlat_required") from None
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise bad("lon/lat hors des bornes (longitude de -180 à 180, latitude de -90 à 90)",
-                  "lon/lat out of range (longitude from -180 to 180, latitude from -90 to 90)")
+        raise bad_text("lonlat_range")
     query = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True)
              if k not in ("lon", "lat", "coord_crs")]
     return f"/collections/{quote(cid)}/titiler/point/{lon!r},{lat!r}", urlencode(query)

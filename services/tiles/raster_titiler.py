@@ -6,7 +6,9 @@ request parameter comes from one of the typed, bounded dependencies of raster_pa
 dataset is one of the server's own COG files (no `url=`); and every error, titiler's and
 rio-tiler's included, leaves as a bilingual JSON OGC exception (never a library message):
 
-  tile outside the data (rio-tiler TileOutsideBounds)  204 No Content, as the vector tiles
+  tile outside the data (rio-tiler TileOutsideBounds)  200, a fully transparent image of the
+                                                       tile's size and format (QGIS 3.22 logs a
+                                                       204 "Returned image is flawed" warning)
   point outside the data (PointOutsideBounds)          404
   a refused or out-of-bounds parameter                 400
   anything else                                        500, logged, with a generic text
@@ -20,6 +22,7 @@ from functools import lru_cache
 from typing import Iterable
 
 import attr
+import numpy
 import rasterio
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +30,7 @@ from rio_tiler.errors import (InvalidBandName, InvalidBufferSize, InvalidColorFo
                               InvalidColorMapName, InvalidExpression, InvalidFormat,
                               MissingBands, PointOutsideBounds, TileOutsideBounds)
 from rio_tiler.io import Reader
+from rio_tiler.models import ImageData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -35,8 +39,8 @@ from titiler.core.resources.enums import ImageType
 from titiler.core.utils import render_image
 
 from services.tiles import tms as tms_registry
-from services.tiles.raster_errors import (CoverageError, bad, not_found_text, texts,
-                                          validation_texts)
+from services.tiles.raster_errors import (CoverageError, bad_text, error, not_found_text,
+                                          validation_error as invalid_parameters)
 from services.tiles.raster_params import (TileParams, band_params, colormap_dependency,
                                           coverage_path_dependency, no_algorithm,
                                           point_in_range, render_dependency, request_guard,
@@ -115,35 +119,41 @@ def _response(err: CoverageError) -> Response:
 
 def _error_handlers(app: FastAPI) -> None:
     async def empty_tile(request, exc: Exception):
-        return Response(status_code=204)  # inside the tile matrix set, outside the data
+        # inside the tile matrix set, outside the data: a transparent tile, which every client
+        # draws as nothing (QGIS logs an empty 204 as a flawed image at each tile of a pan)
+        params = request.path_params
+        fmt = params.get("format") or "png"
+        matrix = tms_registry.get(params["tileMatrixSetId"]).matrix(int(params["z"]))
+        return Response(transparent_tile(fmt, matrix.tileWidth, matrix.tileHeight),
+                        media_type=ImageType[fmt].mediatype)
 
     async def outside(request, exc: Exception):
         return _response(not_found_text("outside"))
 
     async def invalid(request, exc: Exception):
-        return _response(bad(*texts("invalid", fr=str(exc)[:200], en=str(exc)[:200])))
+        return _response(bad_text("invalid", detail=str(exc)[:200]))
 
     async def coverage_error(request, exc: CoverageError):
         return exc.response()
 
     async def validation_error(request, exc: RequestValidationError):
-        return _response(bad(*validation_texts(exc.errors())))
+        return _response(invalid_parameters(exc.errors()))
 
     async def http_error(request, exc: StarletteHTTPException):
         if exc.status_code == 404:
-            return _response(CoverageError(404, "NotFound", *texts("unknown_resource")))
+            return _response(error("unknown_resource", 404))
         if exc.status_code == 405:
-            return _response(CoverageError(405, "MethodNotAllowed", *texts("method")))
+            return _response(error("method", 405))
         if exc.status_code < 500:
-            return _response(CoverageError(exc.status_code, "InvalidParameterValue",
-                                           *texts("invalid", fr=str(exc.detail)[:200],
-                                                  en=str(exc.detail)[:200])))
+            return _response(CoverageError("raster_invalid", status=exc.status_code,
+                                           code="InvalidParameterValue",
+                                           detail=str(exc.detail)[:200]))
         return internal(request, exc)
 
     def internal(request, exc: Exception):
         # the trace is logged by services.app's OGCExceptionMiddleware (Starlette re-raises)
         LOGGER.error("raster request failed: %s: %r", request.url.path, exc)
-        return _response(CoverageError(500, "ServerError", *texts("internal")))
+        return _response(error("internal", 500))
 
     app.add_exception_handler(TileOutsideBounds, empty_tile)
     app.add_exception_handler(PointOutsideBounds, outside)
@@ -154,6 +164,14 @@ def _error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, internal)
+
+
+@lru_cache(maxsize=8)
+def transparent_tile(fmt: str, width: int, height: int) -> bytes:
+    """A fully transparent image (one grey band, every pixel masked), PNG or WebP."""
+    image = ImageData(numpy.ma.masked_array(numpy.zeros((1, height, width), dtype="uint8"),
+                                            mask=True))
+    return image.render(img_format=ImageType[fmt].driver)
 
 
 @lru_cache(maxsize=1)

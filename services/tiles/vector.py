@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.front import ogc_error
+from services.errors import OGCError
 from services.tiles import tms as tms_registry
 from services.tiles.mvt_source import (Layer, TileBox, first_zoom, layers, shown_at, tile_box,
                                       tile_matrix_set)
@@ -73,8 +73,7 @@ def _base_url() -> str:
 
 def _unknown_tms(tms_id: str) -> Response:
     known = ", ".join(tms_registry.ids())
-    return ogc_error(404, "NotFound", f"Jeu de matrices de tuiles inconnu : {tms_id} ({known})",
-                     f"Unknown tile matrix set: {tms_id} ({known})")
+    return OGCError("tiles_unknown_tms", status=404, tms=tms_id, known=known).response()
 
 
 def _collection(cid: str) -> Layer | Response:
@@ -82,13 +81,8 @@ def _collection(cid: str) -> Layer | Response:
     if cid in found:
         return found[cid]
     if cid in others:
-        return ogc_error(400, "InvalidParameterValue",
-                         f"{cid} est une couverture raster : ses tuiles sont sous "
-                         f"/collections/{cid}/map/tiles",
-                         f"{cid} is a raster coverage: its tiles are under "
-                         f"/collections/{cid}/map/tiles")
-    return ogc_error(404, "NotFound", f"Collection inconnue : {cid}",
-                     f"Unknown collection: {cid}")
+        return OGCError("tiles_raster_collection", collection=cid).response()
+    return OGCError("collection_not_found", status=404, collection=cid).response()
 
 
 def _collection_and_tms(request: Request) -> tuple[Layer, Any] | Response:
@@ -108,25 +102,20 @@ def _tile(tms_id: str, z: str, row: str, col: str) -> TileBox | Response:
     try:
         zi, ri, ci = int(z), int(row), int(col)
     except ValueError:
-        return ogc_error(400, "InvalidParameterValue",
-                         f"Niveau, ligne et colonne doivent être des entiers : {z}/{row}/{col}",
-                         f"Tile matrix, row and column must be integers: {z}/{row}/{col}")
+        return OGCError("tiles_address_not_integer", z=z, row=row, col=col).response()
     if not tms.minzoom <= zi <= tms.maxzoom:
-        return ogc_error(400, "InvalidParameterValue",
-                         f"Niveau {zi} hors de {tms_id} ({tms.minzoom}-{tms.maxzoom})",
-                         f"Tile matrix {zi} is not in {tms_id} ({tms.minzoom}-{tms.maxzoom})")
+        return OGCError("tiles_level", z=zi, tms=tms_id, minzoom=tms.minzoom,
+                        maxzoom=tms.maxzoom).response()
     matrix = tms.matrix(zi)
     if not (0 <= ri < matrix.matrixHeight and 0 <= ci < matrix.matrixWidth):
-        return ogc_error(400, "InvalidParameterValue",
-                         f"Tuile {zi}/{ri}/{ci} hors de la matrice {tms_id} {zi} "
-                         f"({matrix.matrixHeight} lignes, {matrix.matrixWidth} colonnes)",
-                         f"Tile {zi}/{ri}/{ci} is outside matrix {zi} of {tms_id} "
-                         f"({matrix.matrixHeight} rows, {matrix.matrixWidth} columns)")
+        return OGCError("tiles_outside_matrix", z=zi, row=ri, col=ci, tms=tms_id,
+                        height=matrix.matrixHeight, width=matrix.matrixWidth).response()
     return tile_box(tms.id, zi, ri, ci)
 
 
 async def _render(selected: tuple[Layer, ...], box: TileBox) -> bytes:
-    from services.tiles import mvt_embedded, mvt_postgis
+    from services.store.postgis import tiles as mvt_postgis
+    from services.store.sqlite import tiles as mvt_embedded
     selected = tuple(layer for layer in selected if shown_at(layer, box.tms_id, box.z))
     on_postgis = tuple(layer for layer in selected if layer.store == "postgis")
     embedded = tuple(layer for layer in selected if layer.store != "postgis")
@@ -137,12 +126,11 @@ async def _render(selected: tuple[Layer, ...], box: TileBox) -> bytes:
 
 
 async def _tile_response(selected: tuple[Layer, ...], box: TileBox) -> Response:
-    from services.tiles.mvt_postgis import TileQueryError
+    from services.store.postgis.tiles import TileQueryError
     try:
         data = await _render(selected, box)
     except TileQueryError:
-        return ogc_error(503, "Timeout", "La base de données n'a pas répondu à temps",
-                         "The database did not answer in time")
+        return OGCError("tiles_db_timeout", status=503, code="Timeout").response()
     if not data:
         return Response(status_code=204)
     return Response(data, media_type=MVT)

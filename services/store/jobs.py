@@ -331,7 +331,7 @@ class SQLiteJobStore(JobStore):
 
 
 class PostgresJobStore(JobStore):
-    """<schema>.jobs in the PostGIS database (DATABASE_URL), through services.db's pool."""
+    """<schema>.jobs in the PostGIS database (DATABASE_URL), through services.store.postgis.pool."""
 
     def __init__(self, schema: str):
         self.schema = schema
@@ -340,7 +340,7 @@ class PostgresJobStore(JobStore):
         self.workers_table = self.quoted_schema + '."job_workers"'
 
     def setup(self) -> None:
-        from services import db
+        from services.store.postgis import pool as db
         with db.pool().connection() as conn:
             # several servers and workers start together: one at a time here
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
@@ -358,7 +358,7 @@ class PostgresJobStore(JobStore):
             conn.commit()
 
     def _run(self, sql, params=(), fetch=False):
-        from services import db
+        from services.store.postgis import pool as db
         with db.pool().connection() as conn:
             cur = conn.execute(sql.replace("?", "%s"), list(params))
             if not fetch:
@@ -367,7 +367,7 @@ class PostgresJobStore(JobStore):
             return cur.rowcount, [dict(zip(names, r)) for r in cur.fetchall()]
 
     def submit(self, job, max_queued, max_mine):
-        from services import db
+        from services.store.postgis import pool as db
         with db.pool().connection() as conn:
             with conn.transaction():
                 # submissions one at a time (every server of the cluster): count, then insert
@@ -420,7 +420,7 @@ def open_store(settings=None) -> JobStore:
     from services.settings import get_settings
     settings = settings or get_settings()
     if settings.database_url:
-        from services import db
+        from services.store.postgis import pool as db
         key = ("postgres", db.schema_name())
     else:
         key = ("sqlite", str(settings.var_dir / "jobs" / "jobs.sqlite"))

@@ -1,5 +1,6 @@
-"""The PostGIS store: `artois-geo build` with DATABASE_URL set loads every vector collection
-into tables of one schema (EPSG:2154, primary key, GIST index, unique index on the id field).
+"""Schema changes on the PostGIS store: `artois-geo build` with DATABASE_URL set loads every
+vector collection into tables of one schema (EPSG:2154, primary key, GIST index, unique index
+on the id field); processes add their result columns (`add_columns`).
 
 Running the build twice changes nothing: rows are upserted only where they differ. A
 collection whose schema changed is migrated (columns added or retyped), never dropped.
@@ -15,10 +16,10 @@ import pandas as pd
 import shapely
 from psycopg import sql
 
-from services import db
 from services.catalog import CollectionSpec
-
-STORAGE_SRID = 2154
+from services.store.base import STORAGE_SRID
+from services.store.postgis import pool as db
+from services.store.postgis.tables import forget_table, split
 
 
 def pg_type(series: pd.Series, is_date: bool) -> str:
@@ -141,8 +142,7 @@ def load_collection(spec: CollectionSpec, gdf: gpd.GeoDataFrame, date_columns: l
 
 def describe_table(qualified_name: str) -> dict[str, Any]:
     """Extent and size of an existing PostGIS table published as is (source: postgis_table)."""
-    schema, _, table = qualified_name.rpartition(".")
-    schema = schema or db.schema_name()
+    schema, table = split(qualified_name)
     with db.pool().connection() as conn:
         geo = conn.execute("SELECT f_geometry_column, srid FROM geometry_columns "
                            "WHERE f_table_schema = %s AND f_table_name = %s",
@@ -166,3 +166,17 @@ def _plain(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.isoformat()
     return value
+
+
+def add_columns(qualified_name: str, columns: dict[str, str]) -> None:
+    """Add the missing `columns` ({name: PostgreSQL type}) to a table, in one transaction;
+    the table's cached description is dropped (the next reader or writer sees them)."""
+    schema, table = split(qualified_name)
+    with db.pool().connection() as conn:
+        have = set(_existing_columns(conn, schema, table))
+        for column, pg_type in columns.items():
+            if column not in have:
+                conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                    db.qualified(schema, table), sql.Identifier(column), sql.SQL(pg_type)))
+        conn.commit()
+    forget_table(schema, table)

@@ -16,8 +16,9 @@ import pyproj
 import shapely
 from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
 
-from services.providers.geopackage import connect, deadline, gpkg_wkb
-from services.tiles.mvt_source import EXTENT, STORAGE_SRID, Layer, TileBox, max_features
+from services.store.base import STORAGE_SRID
+from services.store.sqlite.tables import connect, deadline, gpkg_wkb, quote
+from services.tiles.mvt_source import EXTENT, Layer, TileBox, max_features
 
 QUERY_TIMEOUT = 10.0
 # polygons arrive valid and oriented (vectorised below): the encoder's per-feature winding
@@ -35,10 +36,10 @@ def _from_storage(srid: int) -> pyproj.Transformer | None:
 
 
 def _rows(layer: Layer, box: TileBox) -> list[tuple]:
-    q = '"' + layer.table.replace('"', '""') + '"'
-    cols = ", ".join('"' + c.replace('"', '""') + '"' for c in layer.columns)
-    geom = '"' + layer.geometry_column.replace('"', '""') + '"'
-    rtree = '"' + f"rtree_{layer.table}_{layer.geometry_column}".replace('"', '""') + '"'
+    q = quote(layer.table)
+    cols = ", ".join(quote(c) for c in layer.columns)
+    geom = quote(layer.geometry_column)
+    rtree = quote(f"rtree_{layer.table}_{layer.geometry_column}")
     select = f"SELECT fid, {geom}{', ' + cols if cols else ''} FROM {q}"
     qx0, qy0, qx1, qy1 = box.query
     conn = connect(layer.data)

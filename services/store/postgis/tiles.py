@@ -7,7 +7,7 @@ ST_AsMVTGeom. The dataset tile concatenates one ST_AsMVT per layer (||) in one s
 Identifiers are quoted with psycopg.sql.
 
 Tiles are the hot path (a map view asks for dozens at once), so they use an asyncio pool of
-their own, with services/db.py's URL, size and statement timeout: no thread hop per tile,
+their own, with services/store/postgis/pool.py's URL, size and statement timeout: no thread hop per tile,
 and autocommit, so a tile is one round trip (no BEGIN/COMMIT around a read-only SELECT).
 Statements are prepared on each connection after their first use (prepare_threshold).
 """
@@ -21,8 +21,11 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
-from services import db
-from services.tiles.mvt_source import BUFFER, EXTENT, STORAGE_SRID, Layer, TileBox, max_features
+from services.settings import get_settings
+from services.store.base import STORAGE_SRID
+from services.store.postgis import pool as db
+from services.store.postgis.tables import split
+from services.tiles.mvt_source import BUFFER, EXTENT, Layer, TileBox, max_features
 
 MVT_GEOM = "__mvt_geom"
 MVT_ID = "__mvt_id"
@@ -31,7 +34,7 @@ MVT_ID = "__mvt_id"
 @lru_cache(maxsize=256)
 def _layer_sql(layer: Layer, srid: int) -> sql.Composed:
     """ST_AsMVT of one layer; parameters: name, envelope (4), tolerance, tile bounds (4), cap."""
-    schema, _, table = layer.table.rpartition(".")
+    schema, table = split(layer.table)
     geom = sql.Identifier(layer.geometry_column)
     shape: sql.Composable = geom
     if srid != STORAGE_SRID:
@@ -55,7 +58,7 @@ def _layer_sql(layer: Layer, srid: int) -> sql.Composed:
         "WHERE t.{gcol} IS NOT NULL)").format(
         name=sql.Literal(layer.id), extent=sql.Literal(EXTENT), gname=sql.Literal(MVT_GEOM),
         fid_name=fid_name, items=sql.SQL(", ").join(items), gcol=sql.Identifier(MVT_GEOM),
-        table=db.qualified(schema or db.schema_name(), table), geom=geom,
+        table=db.qualified(schema, table), geom=geom,
         storage=sql.Literal(STORAGE_SRID))
 
 
@@ -89,9 +92,9 @@ async def _pool() -> AsyncConnectionPool:
         async with _lock:
             pool = _pools.get(key)
             if pool is None:
-                timeout_ms = int(float(os.environ.get("ARTOIS_QUERY_TIMEOUT", "10")) * 1000)
+                timeout_ms = db.query_timeout_ms()
                 pool = AsyncConnectionPool(
-                    url, min_size=1, max_size=int(os.environ.get("ARTOIS_DB_POOL_SIZE", "8")),
+                    url, min_size=1, max_size=get_settings().db_pool_size,
                     open=False, name="artois-geo-tiles", timeout=30,
                     kwargs={"autocommit": True, "prepare_threshold": 1,
                             "application_name": "artois-geo-tiles",

@@ -1,6 +1,7 @@
 """PostgreSQL connections: one pool per process and URL, with a statement timeout.
 
-Secrets stay in the environment (DATABASE_URL); the configuration file never holds them.
+Secrets stay in the environment (DATABASE_URL, read through services.settings); the
+configuration file never holds them.
 
 The pool heals by itself when PostgreSQL restarts or the network to it is cut:
 
@@ -26,6 +27,8 @@ import time
 import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
+
+from services.settings import get_settings
 
 _pools: dict[tuple[str, int], ConnectionPool] = {}
 _lock = threading.Lock()
@@ -124,7 +127,7 @@ class ResilientPool(ConnectionPool):
 
 
 def database_url() -> str:
-    url = os.environ.get("DATABASE_URL") or os.environ.get("ARTOIS_DATABASE_URL")
+    url = get_settings().database_url
     if not url:
         raise RuntimeError("DATABASE_URL is not set")
     return url
@@ -133,14 +136,14 @@ def database_url() -> str:
 def pool(url: str | None = None, timeout_ms: int | None = None) -> ConnectionPool:
     """The process's pool for `url` (pools are not shared across forked workers)."""
     url = url or database_url()
-    timeout_ms = timeout_ms or int(float(os.environ.get("ARTOIS_QUERY_TIMEOUT", "10")) * 1000)
+    timeout_ms = timeout_ms or query_timeout_ms()
     key = (url, os.getpid())
     p = _pools.get(key)
     if p is None:
         with _lock:
             p = _pools.get(key)
             if p is None:
-                size = int(os.environ.get("ARTOIS_DB_POOL_SIZE", "8"))
+                size = get_settings().db_pool_size
                 p = ResilientPool(
                     url, min_size=1, max_size=size, open=True, name="artois-geo",
                     kwargs={"options": f"-c statement_timeout={timeout_ms}",
@@ -171,4 +174,9 @@ def qualified(schema: str, table: str) -> sql.Composed:
 
 
 def schema_name() -> str:
-    return os.environ.get("ARTOIS_DB_SCHEMA", "artois")
+    return get_settings().db_schema
+
+
+def query_timeout_ms() -> int:
+    """PostgreSQL `statement_timeout` of every pool (ARTOIS_QUERY_TIMEOUT)."""
+    return int(get_settings().query_timeout * 1000)

@@ -1,0 +1,121 @@
+"""What a store does, whatever it is: one interface per concern, two backends.
+
+    concern                 interface          GeoPackage/SQLite            PostGIS
+    reading (providers)     FeatureReader      sqlite/features.py           postgis/features.py
+    writing with audit      Writer             sqlite/writer.py             postgis/writer.py
+    vector tiles (MVT)      Backend.render     sqlite/tiles.py              postgis/tiles.py
+    introspection, schema   Backend            sqlite/tables.py             postgis/tables.py
+      changes, data frames                                                  postgis/schema.py
+    the job table           JobStore           jobs.py (both backends)
+
+`Backend` is what the rest of the server asks for (`services.store.backend_for(entry)`, with
+the entry of the build manifest that says where a collection is stored); the pygeoapi
+providers are thin adapters around a `FeatureReader`. Every value is a bound parameter and
+every identifier is quoted, in both backends.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from pygeoapi.provider.base import ProviderConnectionError, ProviderGenericError
+
+from services.i18n import message, remember
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+    import shapely
+
+    from services.catalog import CollectionSpec
+    from services.store.writer import Writer
+
+STORAGE_SRID = 2154  # every collection is stored in Lambert-93 (EPSG:2154)
+
+
+class ProviderTimeoutError(ProviderGenericError):
+    """A store query ran longer than ARTOIS_QUERY_TIMEOUT: 503."""
+    ogc_exception_code = "Timeout"
+    http_status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    default_msg = "query timeout"
+
+
+class ProviderUnavailableError(ProviderConnectionError):
+    """The database cannot be reached (down, restarting, connection lost): 503, not
+    pygeoapi's 500 for connection errors. The English text is the project message
+    `database_unavailable`, remembered so that services.app answers it in both languages."""
+    ogc_exception_code = "ServiceUnavailable"
+    http_status_code = HTTPStatus.SERVICE_UNAVAILABLE
+    default_msg = "database unavailable"
+
+    def __init__(self, *args, **kwargs) -> None:
+        texts = remember(message("database_unavailable"))
+        super().__init__(user_msg=texts["en"])
+
+
+class FeatureReader(ABC):
+    """Reading one collection's table as the OGC API Features providers need it.
+
+    `fields` maps each attribute column to its JSON schema (`values`: a code list);
+    `query` answers one page (a GeoJSON FeatureCollection dict whose `features` may be
+    a lazy list, `links` the keyset `next`), `get` one feature, `domains` the distinct
+    values of text columns (queryables)."""
+    fields: dict[str, dict]
+    geometry_type: str
+    id_field: str
+
+    @abstractmethod
+    def query(self, offset: int = 0, limit: int = 10, resulttype: str = "results",
+              bbox: Any = (), datetime_: str | None = None, properties: Any = (),
+              sortby: Any = (), select_properties: Any = (), skip_geometry: bool = False,
+              q: str | None = None, filterq: Any = None,
+              crs_transform_spec: Any = None) -> dict: ...
+
+    @abstractmethod
+    def get(self, identifier: Any, crs_transform_spec: Any = None) -> dict: ...
+
+    @abstractmethod
+    def domains(self, names: list[str]) -> dict[str, list]: ...
+
+
+class Backend(ABC):
+    """One store. `entry` is a collection's entry of the build manifest (`data`/`table`)."""
+    name: str  # "geopackage" | "postgis"
+
+    @abstractmethod
+    def reader(self, provider_def: dict, id_field: str | None,
+               time_field: str | None) -> FeatureReader:
+        """The reader of a pygeoapi provider definition (`data`, `table`, `options`)."""
+
+    @abstractmethod
+    def writer(self, spec: "CollectionSpec", entry: dict, **kwargs: Any) -> "Writer":
+        """One transaction on the collection (see services.store.writer)."""
+
+    @abstractmethod
+    def layer_table(self, entry: dict) -> Any:
+        """The table as tiles need it: table, geometry column, columns, key."""
+
+    @abstractmethod
+    def render(self, layers: tuple, box: Any) -> Any:
+        """MVT bytes of `layers` in one tile (the PostGIS one is a coroutine)."""
+
+    @abstractmethod
+    def read_frame(self, entry: dict, bbox: tuple | None = None) -> "gpd.GeoDataFrame":
+        """All features (or those whose envelope meets `bbox`), EPSG:2154."""
+
+    @abstractmethod
+    def get_feature(self, entry: dict, key: str, feature_id: Any) -> dict | None:
+        """{"properties": {...}, "geometry": shapely geometry} of `key` = feature_id."""
+
+    @abstractmethod
+    def geometries(self, entry: dict) -> list["shapely.Geometry"]:
+        """Every geometry of the collection (the territory)."""
+
+    @abstractmethod
+    def add_columns(self, entry: dict, columns: dict[str, tuple[str, str]]) -> None:
+        """Add the missing `columns` ({name: (SQLite type, PostgreSQL type)}), one
+        transaction; existing columns are left as they are."""
+
+    @abstractmethod
+    def version(self, entry: dict) -> tuple:
+        """A key that changes when the stored data may have (caches of derived data)."""

@@ -1,0 +1,348 @@
+"""Reading the PostGIS store as the OGC API Features providers need it (psycopg 3).
+
+PostGIS writes the GeoJSON of a page (ST_AsGeoJSON + row_to_json, aggregated to one text)
+and the server passes that text through: rows never become Python objects on the JSON
+path (`RawFeatures`). Envelopes arrive in the storage CRS (pygeoapi transforms bbox-crs and
+filter-crs), so the GIST index serves any bbox-crs. Values are bound parameters and
+identifiers are quoted; counting is exact on small tables and estimated on large ones. A
+first page is one statement (count and page together), one item one statement.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import psycopg
+import pyproj
+import shapely
+from psycopg import sql
+from pygeoapi.provider.base import ProviderInvalidQueryError, ProviderItemNotFoundError
+
+from services.cql2sql import FilterError, SQLDialect, to_sql
+from services.providers import paging
+from services.providers.values import typed
+from services.settings import get_settings
+from services.store.base import FeatureReader, ProviderTimeoutError, ProviderUnavailableError
+from services.store.postgis import pool as db
+from services.store.postgis.tables import read_table, split
+
+
+class RawFeatures(list):
+    """A page of features held as the GeoJSON text PostGIS wrote.
+
+    The JSON path splices the text into the response unparsed (see pygeoapi_ext); HTML,
+    CSV and other formatters iterate it, which parses it once on first use.
+    """
+
+    def __init__(self, text: str, count: int):
+        super().__init__()
+        self.raw = text
+        self.count = count
+        self._parsed = False
+
+    def _parse(self) -> None:
+        if not self._parsed:
+            self._parsed = True
+            super().extend(json.loads(self.raw) if self.raw else [])
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        self._parse()
+        return super().__iter__()
+
+    def __getitem__(self, index):
+        self._parse()
+        return super().__getitem__(index)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+class PostGISDialect(SQLDialect):
+    """How CQL2 is written for PostGIS."""
+
+    def __init__(self, srid: int):
+        self.srid = srid
+
+    def placeholder(self) -> str:
+        return "%s"
+
+    def geometry_param(self, geom: shapely.Geometry) -> tuple[str, Any]:
+        return f"ST_GeomFromWKB(%s, {int(self.srid)})", shapely.to_wkb(geom)
+
+    def spatial(self, op: str, column_sql: str, geom_sql: str, envelope: tuple | None) -> str:
+        fn = {"intersects": "ST_Intersects", "disjoint": "ST_Disjoint", "within": "ST_Within",
+              "contains": "ST_Contains", "touches": "ST_Touches", "crosses": "ST_Crosses",
+              "overlaps": "ST_Overlaps", "equals": "ST_Equals"}[op]
+        return f"{fn}({column_sql}, {geom_sql})"
+
+    def dwithin(self, column_sql: str, geom_sql: str, distance_sql: str, envelope: tuple) -> str:
+        return f"ST_DWithin({column_sql}, {geom_sql}, {distance_sql})"
+
+
+def output_srid(crs_transform_spec: Any, storage_srid: int) -> tuple[int, bool, int]:
+    """(srid, flip axes, decimals) for the requested output CRS."""
+    if crs_transform_spec is None:
+        return storage_srid, False, 2
+    return _target_srid(crs_transform_spec.target_crs_wkt, bool(crs_transform_spec.always_xy))
+
+
+@functools.lru_cache(maxsize=64)
+def _target_srid(target_wkt: str, always_xy: bool) -> tuple[int, bool, int]:
+    crs = pyproj.CRS.from_wkt(target_wkt)  # to_epsg() costs ~10 ms: once per CRS
+    epsg = crs.to_epsg() or 4326
+    flip = (not always_xy and crs.axis_info and
+            crs.axis_info[0].direction.lower() in ("north", "south"))
+    return epsg, bool(flip), 7 if crs.is_geographic else 2
+
+
+class PostGISFeatures(FeatureReader):
+    """One PostGIS table, read."""
+
+    def __init__(self, provider_def: dict, id_field: str | None = None,
+                 time_field: str | None = None):
+        self.schema, self.table_name = split(provider_def.get("table") or provider_def["data"])
+        self.time_field = time_field
+        options = provider_def.get("options") or {}
+        self.exact_count_limit = int(options.get("exact_count_limit",
+                                                 get_settings().exact_count_limit))
+        try:
+            self.info = read_table(self.schema, self.table_name)
+        except psycopg.OperationalError as err:
+            if db.unreachable(err):
+                raise ProviderUnavailableError() from err
+            raise ProviderTimeoutError(user_msg="query timeout") from err
+        self.dialect = PostGISDialect(self.info.srid)
+        self.id_field = id_field or self.info.key
+        self.geometry_type = self.info.geometry_type
+        self._fields = self.fields = {}
+        for name, spec in self.info.columns.items():
+            spec = dict(spec)
+            enum = ((options.get("fields") or {}).get(name) or {}).get("enum")
+            if enum:
+                spec["values"] = list(enum)
+            self._fields[name] = spec
+
+    # -- metadata -----------------------------------------------------------------
+    def domains(self, names: list[str]) -> dict[str, list]:
+        domains = {}
+        with self._connection() as conn:
+            for name in names:
+                if name not in self._fields:
+                    continue
+                q = sql.SQL("SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL ORDER BY 1 "
+                            "LIMIT 101").format(c=sql.Identifier(name), t=self._table())
+                rows = conn.execute(q).fetchall()
+                if len(rows) <= 100:
+                    domains[name] = [r[0] for r in rows]
+        return domains
+
+    # -- helpers ------------------------------------------------------------------
+    def _table(self) -> sql.Composed:
+        return db.qualified(self.schema, self.table_name)
+
+    def _connection(self):
+        return _GuardedConnection()
+
+    def _where(self, bbox, datetime_, properties, filterq, q) -> tuple[str, list]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        geom = self.dialect.quote(self.info.geometry_column)
+        if bbox:
+            minx, miny, maxx, maxy = (float(v) for v in (bbox[0], bbox[1], bbox[-2], bbox[-1]))
+            clauses.append(f"{geom} && ST_MakeEnvelope(%s, %s, %s, %s, {int(self.info.srid)})")
+            params += [minx, miny, maxx, maxy]
+            # a reprojected bbox: the box itself (densified), not its envelope
+            clauses.append(f"ST_Intersects({geom}, ST_GeomFromWKB(%s, {int(self.info.srid)}))")
+            params.append(shapely.to_wkb(paging.bbox_shape(bbox)))
+        if datetime_ and self.time_field in self._fields:
+            col = self.dialect.quote(self.time_field)
+            cast = "::date" if self._fields[self.time_field].get("format") == "date" else \
+                "::timestamptz"
+            if "/" in datetime_:
+                start, end = datetime_.split("/", 1)
+                if start not in ("", ".."):
+                    clauses.append(f"{col} >= %s{cast}")
+                    params.append(start[:10] if cast == "::date" else start)
+                if end not in ("", ".."):
+                    clauses.append(f"{col} <= %s{cast}")
+                    params.append(end[:10] if cast == "::date" else end)
+            else:
+                clauses.append(f"{col} = %s{cast}")
+                params.append(datetime_[:10] if cast == "::date" else datetime_)
+        for name, value in properties or []:
+            spec = self._fields.get(name)
+            if spec is None:
+                continue
+            clauses.append(f"{self.dialect.quote(name)} = %s")
+            params.append(_typed(name, spec, value))
+        if q:
+            text_cols = [n for n, s in self._fields.items() if s["type"] == "string"]
+            ors = []
+            for term in (t.strip() for t in str(q).split(",") if t.strip()):
+                for col in text_cols:
+                    ors.append(f"unaccent(lower({self.dialect.quote(col)})) LIKE "
+                               f"unaccent(lower(%s))")
+                    params.append(f"%{term}%")
+            if ors:
+                clauses.append("(" + " OR ".join(ors) + ")")
+        if filterq is not None:
+            try:
+                text, fparams = to_sql(filterq, self.dialect, self._fields,
+                                       self.info.geometry_column)
+            except FilterError as err:
+                raise ProviderInvalidQueryError(user_msg=f"Invalid CQL2 filter: {err}") from err
+            clauses.append(text)
+            params += fparams
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _feature_sql(self, alias: str, columns: list[str], skip_geometry: bool,
+                     crs_transform_spec: Any) -> str:
+        """SQL text of one GeoJSON Feature for a row of `alias`."""
+        q = self.dialect.quote
+        if skip_geometry:
+            geometry = "'null'"
+        else:
+            srid, flip, digits = output_srid(crs_transform_spec, self.info.srid)
+            g = f"{alias}.{q(self.info.geometry_column)}"
+            if srid != self.info.srid:
+                g = f"ST_Transform({g}, {int(srid)})"
+            if flip:
+                g = f"ST_FlipCoordinates({g})"
+            geometry = f"coalesce(ST_AsGeoJSON({g}, {int(digits)}), 'null')"
+        if columns:
+            props = ", ".join(f"{alias}.{q(c)}" for c in columns)
+            properties = f"(SELECT row_to_json(p) FROM (SELECT {props}) p)::text"
+        else:
+            properties = "'{}'"
+        id_col = f"{alias}.{q(self.id_field)}"
+        return (f"""'{{"type":"Feature","id":' || to_json({id_col})::text || """
+                f"""',"geometry":' || {geometry} || ',"properties":' || {properties} || '}}'""")
+
+    def _order(self, sortby, alias: str = "") -> str:
+        prefix = f"{alias}." if alias else ""
+        terms = [f"{prefix}{self.dialect.quote(s['property'])} "
+                 f"{'DESC' if s['order'] == '-' else 'ASC'}"
+                 for s in sortby or [] if s["property"] in self._fields]
+        return ", ".join(terms + [f"{prefix}{self.dialect.quote(self.info.key)}"])
+
+    def _count_sql(self, where: str) -> str:
+        table = self._table().as_string(None)
+        if self.info.estimated_rows < self.exact_count_limit:
+            return f"(SELECT count(*) FROM {table}{where})"
+        return ""  # estimated: pg_class.reltuples (cached) or the planner's row estimate
+
+    # -- queries ------------------------------------------------------------------
+    def query(self, offset=0, limit=10, resulttype="results", bbox=[], datetime_=None,
+              properties=[], sortby=[], select_properties=[], skip_geometry=False, q=None,
+              filterq=None, crs_transform_spec=None) -> dict:
+        paging.check_parameters(self._fields)
+        where, params = self._where(bbox, datetime_, properties, filterq, q)
+        table = self._table().as_string(None)
+        columns = [c for c in self._fields if not select_properties or c in select_properties]
+        count_sql = self._count_sql(where)
+        # pages in primary-key order: `next` carries the last key, so no page skips rows
+        keyset = not sortby and self.info.key_is_integer
+        cursor = paging.requested_cursor() if keyset else None
+        page_where, page_params = where, list(params)
+        if cursor is not None:
+            page_where = (where + " AND " if where else " WHERE ") + \
+                f"{self.dialect.quote(self.info.key)} > %s"
+            page_params.append(cursor)
+            offset = 0
+        feature = self._feature_sql("page", columns, skip_geometry, crs_transform_spec)
+        key = self.dialect.quote(self.info.key)
+        inner_cols = ", ".join(self.dialect.quote(c) for c in
+                               dict.fromkeys([self.info.key, self.id_field, *columns,
+                                              *(s["property"] for s in sortby or []
+                                                if s["property"] in self._fields),
+                                              self.info.geometry_column]))
+        n = int(limit)
+        page_sql = (f"SELECT coalesce(string_agg({feature}, ',' ORDER BY "
+                    f"{self._order(sortby, 'page')}) FILTER (WHERE page.rn <= {n}), ''), "
+                    f"count(*) FILTER (WHERE page.rn <= {n}), count(*) > {n}, "
+                    f"max(page.{key}) FILTER (WHERE page.rn <= {n}) "
+                    f"FROM (SELECT s.*, row_number() OVER (ORDER BY {self._order(sortby, 's')}) rn "
+                    f"FROM (SELECT {inner_cols} FROM {table}{page_where} "
+                    f"ORDER BY {self._order(sortby)} LIMIT %s OFFSET %s) s) page")
+        page_args = page_params + [n + (1 if keyset else 0), int(offset)]
+        with self._connection() as conn:
+            if resulttype == "hits":
+                matched = self._matched(conn, count_sql, where, params)
+                return {"type": "FeatureCollection", "features": [],
+                        "numberMatched": matched, "numberReturned": 0}
+            if count_sql:
+                row = conn.execute(f"SELECT ({count_sql}), page.* FROM ({page_sql}) page",
+                                   params + page_args).fetchone()
+                matched, text, returned, more, last_key = row
+            else:
+                text, returned, more, last_key = conn.execute(page_sql, page_args).fetchone()
+                matched = self._matched(conn, "", where, params)
+        features = RawFeatures(f"[{text}]" if text else "[]", int(returned))
+        result = {"type": "FeatureCollection", "features": features,
+                  "numberMatched": int(matched), "numberReturned": int(returned)}
+        if keyset:
+            result["links"] = paging.keyset_links(bool(more), last_key, int(offset), int(limit))
+        return result
+
+    def _matched(self, conn, count_sql: str, where: str, params: list) -> int:
+        if count_sql:
+            return conn.execute(f"SELECT {count_sql}", params).fetchone()[0]
+        if not where:  # the table's size as of the last ANALYZE, re-read every minute
+            return int(self.info.estimated_rows)
+        plan = conn.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self._table().as_string(None)}"
+                            f"{where}", params).fetchone()[0]
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    def get(self, identifier, crs_transform_spec=None) -> dict:
+        columns = list(self._fields)
+        feature = self._feature_sql("t", columns, False, crs_transform_spec)
+        spec = self._fields.get(self.id_field, {"type": "integer"})
+        try:
+            value = _typed(self.id_field, spec, identifier)
+        except ProviderInvalidQueryError:
+            raise ProviderItemNotFoundError(user_msg=f"item {identifier!r} not found")
+        with self._connection() as conn:
+            row = conn.execute(
+                f"SELECT {feature} FROM {self._table().as_string(None)} t "
+                f"WHERE t.{self.dialect.quote(self.id_field)} = %s LIMIT 1", (value,)).fetchone()
+        if row is None:
+            raise ProviderItemNotFoundError(user_msg=f"item {identifier!r} not found")
+        return json.loads(row[0])
+
+
+def _typed(name: str, spec: dict, value: Any) -> Any:
+    return typed(name, spec, value)
+
+
+class _GuardedConnection:
+    """A pooled connection whose database errors become OGC-friendly provider errors: an
+    unreachable database or a lost connection is a 503 (the pool reconnects by itself)."""
+
+    def __enter__(self):
+        try:
+            self._cm = db.pool().connection()
+            return self._cm.__enter__()
+        except psycopg.OperationalError as err:
+            raise ProviderUnavailableError() from err
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self._cm.__exit__(exc_type, exc, tb)
+        except psycopg.OperationalError:
+            if exc is not None:
+                raise
+            # lost while ending the transaction, after the rows had all arrived: the answer
+            # stands (only reads come here); the pool replaces the connection
+        finally:
+            if isinstance(exc, psycopg.errors.QueryCanceled):
+                raise ProviderTimeoutError(user_msg="query timeout") from exc
+            if db.unreachable(exc):
+                raise ProviderUnavailableError() from exc
+            if isinstance(exc, (psycopg.errors.DataError, psycopg.errors.InvalidParameterValue,
+                                psycopg.errors.UndefinedFunction)):
+                raise ProviderInvalidQueryError(user_msg=f"Invalid query: {exc}") from exc
+        return False
