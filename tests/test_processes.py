@@ -112,7 +112,7 @@ def test_a_real_friche_gets_seven_uses_and_its_derived_criteria(server):
     assert derived["siteEnCentreVille"]["layer"] == "communes"
     assert derived["risqueCavitesSouterraines"]["value"] == "oui"  # a shaft of Fosse n° 3
     assert "siteEnZae" in derived  # v1.19 has the business-park criterion
-    assert "distanceTransportCommun" in derivation["unavailable"]
+    assert "surfaceBati" in derivation["unavailable"]  # issue 15: transport stops now derived
     assert not set(derived) & set(derivation["unavailable"])
     assert result["reliability"]["criteria_informed"] == len(derived)
 

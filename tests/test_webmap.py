@@ -118,7 +118,7 @@ def open_panel(mp: MapPage, kind: str):
 
 def test_every_layer_loads_from_tiles_and_styles(server, browser):
     collections = [c["id"] for c in server.json("/collections?f=json")["collections"]]
-    assert len(collections) == 14
+    assert len(collections) == 28
     mp = MapPage(server, browser)
     # the reader switches every layer on in the layer list
     for box in mp.page.locator("#layer-list input[type=checkbox]").all():

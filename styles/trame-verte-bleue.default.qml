@@ -1,0 +1,54 @@
+<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
+<!-- Trame verte et bleue par type / Ecological network by type. Biodiversity reservoirs and ecological corridors (demonstration data). Generated from styles/index.yml by services/style_encodings.py: do not edit, run python -m services.style_encodings. -->
+<qgis version="3.22.16-Białowieża" styleCategories="Symbology" labelsEnabled="0">
+  <renderer-v2 type="categorizedSymbol" attr="type" symbollevels="0" forceraster="0" enableorderby="0" referencescale="-1">
+    <categories>
+      <category render="true" symbol="0" value="réservoir de biodiversité" label="Réservoir de biodiversité" />
+      <category render="true" symbol="1" value="corridor à préserver" label="Corridor à préserver" />
+      <category render="true" symbol="2" value="corridor à restaurer" label="Corridor à restaurer" />
+    </categories>
+    <symbols>
+      <symbol name="0" type="fill" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleFill" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="color" value="0,109,44,178" type="QString" />
+            <Option name="style" value="solid" type="QString" />
+            <Option name="outline_color" value="0,109,44,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="1" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="joinstyle" value="bevel" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+      <symbol name="1" type="fill" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleFill" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="color" value="102,194,164,178" type="QString" />
+            <Option name="style" value="solid" type="QString" />
+            <Option name="outline_color" value="102,194,164,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="1" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="joinstyle" value="bevel" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+      <symbol name="2" type="fill" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleFill" enabled="1" locked="0" pass="0">
+          <Option type="Map">
+            <Option name="color" value="252,141,89,178" type="QString" />
+            <Option name="style" value="solid" type="QString" />
+            <Option name="outline_color" value="252,141,89,255" type="QString" />
+            <Option name="outline_style" value="solid" type="QString" />
+            <Option name="outline_width" value="1" type="QString" />
+            <Option name="outline_width_unit" value="Pixel" type="QString" />
+            <Option name="joinstyle" value="bevel" type="QString" />
+          </Option>
+        </layer>
+      </symbol>
+    </symbols>
+  </renderer-v2>
+  <blendMode>0</blendMode>
+  <layerOpacity>1</layerOpacity>
+</qgis>
