@@ -9,6 +9,9 @@
 # 3.13 (ogctests declares Python >= 3.11; its pyarrow 17 pin has no 3.13 wheel, but
 # ogctests never imports pyarrow, so it is installed without its declared dependencies and
 # with the ones it does import, listed below).
+# ogctests' features/filtering tests are patched right after it is installed, with
+# tests/conformance/ogctests-0.1.15-filtering.patch (its header says why, hunk by hunk); the
+# patch's hash is in the venv's stamp, so a changed patch reinstalls ogctests and reapplies it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +29,7 @@ done
 # what it imports at run time: pytest, httpx, PyYAML, openapi-schema-validator, referencing,
 # jsonschema, geopandas (with pyogrio), shapely. Not pyarrow, respx, python-dotenv.
 OGCTESTS=(ogctests==0.1.15)
+OGCTESTS_PATCH=tests/conformance/ogctests-0.1.15-filtering.patch
 REQUIREMENTS=(
   schemathesis==4.32.5
   pytest==8.4.2
@@ -64,8 +68,32 @@ find_python() {
   return 1
 }
 
-stamp_of() {  # what the venv was made from: the pins and the interpreter's version
+base_stamp_of() {  # what the venv was made from: the pins and the interpreter's version
   printf '%s\n' "${OGCTESTS[@]}" "${REQUIREMENTS[@]}" "$("$1" -c 'import sys; print(sys.version)')"
+}
+
+stamp_of() {  # ... and the patch applied to ogctests (always the last line)
+  base_stamp_of "$1"
+  echo "patch $(sha256sum "$OGCTESTS_PATCH" | cut -d' ' -f1)"
+}
+
+need_patch_tool() {
+  command -v patch >/dev/null 2>&1 && return 0
+  # A minimal Debian has no `patch`: add it when we may.
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing patch (Debian)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends patch >/dev/null
+  fi
+  command -v patch >/dev/null 2>&1 || { echo "The 'patch' tool is needed (apt-get install patch)." >&2; exit 1; }
+}
+
+install_ogctests() {  # a pristine ogctests, then the patch (so a second application cannot happen)
+  local site
+  "${PIP[@]}" --force-reinstall --no-deps "${OGCTESTS[@]}"
+  site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  patch -p1 --batch --forward --quiet -d "$site" < "$OGCTESTS_PATCH"
+  find "$site/ogctests" -name __pycache__ -type d -prune -exec rm -rf {} +
 }
 
 ready() {
@@ -74,7 +102,19 @@ ready() {
     && [ -x "$VENV/bin/st" ] && "$VENV/bin/python" -c 'import ogctests.features' 2>/dev/null
 }
 
+PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+if ! ready && [ -x "$VENV/bin/python" ] && [ -f "$VENV/.stamp" ] \
+    && [ "$(base_stamp_of "$VENV/bin/python")" = "$(sed '$d' "$VENV/.stamp")" ]; then
+  # same pins and interpreter, another patch: reinstall ogctests and apply this one
+  need_patch_tool
+  echo "Reapplying $OGCTESTS_PATCH to ogctests in $VENV"
+  rm -f "$VENV/.stamp"
+  install_ogctests
+  "$VENV/bin/python" -c 'import ogctests.features.core.conftest, ogctests.features.filtering.utils'
+  stamp_of "$VENV/bin/python" > "$VENV/.stamp"
+fi
 if ! ready; then
+  need_patch_tool
   PYTHON=$(find_python) || {
     # A fresh Debian 12 has python3 (3.11) without its venv module: add it when we may.
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -93,11 +133,10 @@ if ! ready; then
   rm -rf "$VENV"
   mkdir -p "$(dirname "$VENV")"
   "$PYTHON" -m venv "$VENV"
-  PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
   "${PIP[@]}" --upgrade pip >/dev/null
   "${PIP[@]}" "${REQUIREMENTS[@]}"
-  "${PIP[@]}" --no-deps "${OGCTESTS[@]}"
-  "$VENV/bin/python" -c 'import ogctests.features.core.conftest, geopandas, schemathesis'
+  install_ogctests
+  "$VENV/bin/python" -c 'import ogctests.features.core.conftest, ogctests.features.filtering.utils, geopandas, schemathesis'
   stamp_of "$VENV/bin/python" > "$VENV/.stamp"
   echo "Conformance tools: $("$VENV/bin/st" --version 2>&1 | head -1)," \
     "ogctests $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("ogctests"))')"

@@ -22,6 +22,7 @@ import shapely
 from services.catalog import CollectionSpec
 from services.settings import Settings
 from services.store import STORAGE_SRID, get_catalog
+from services.store.base import CRS84, outward_bbox
 from services.store.sqlite.schema import write_geopackage
 
 LOGGER = logging.getLogger(__name__)
@@ -123,9 +124,8 @@ def dates_as_text(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
 
 
 def extents(gdf: gpd.GeoDataFrame, spec: CollectionSpec) -> dict[str, Any]:
-    bbox = [round(v, 6) for v in gdf.to_crs(4326).total_bounds]
-    out: dict[str, Any] = {"spatial": {"bbox": bbox,
-                                       "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}}
+    bbox = outward_bbox(*gdf.to_crs(4326).total_bounds)
+    out: dict[str, Any] = {"spatial": {"bbox": bbox, "crs": CRS84}}
     if spec.time_field and spec.time_field in gdf:
         times = pd.to_datetime(gdf[spec.time_field], errors="coerce").dropna()
         if len(times):
@@ -184,9 +184,8 @@ def build_coverage(spec: CollectionSpec, layers: dict[str, gpd.GeoDataFrame],
     from rasterio.warp import transform_bounds
     latest = files[str(years[-1])]
     with rasterio.open(latest) as ds:
-        bbox = [round(v, 6) for v in transform_bounds(ds.crs, "OGC:CRS84", *ds.bounds)]
-    ext: dict[str, Any] = {"spatial": {"bbox": bbox,
-                                       "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}}
+        bbox = outward_bbox(*transform_bounds(ds.crs, "OGC:CRS84", *ds.bounds, densify_pts=21))
+    ext: dict[str, Any] = {"spatial": {"bbox": bbox, "crs": CRS84}}
     if years[0]:
         ext["temporal"] = {"begin": f"{min(years)}-06-01T00:00:00Z",
                            "end": f"{max(years)}-08-31T23:59:59Z"}

@@ -18,14 +18,18 @@ The patches (see PATCHES for the pinned details):
 
  conformance            declare Features Part 3/4, CQL2 and the front routes' classes
  cql2-json-bbox         CQL2 JSON `{"bbox": [...]}` read as a polygon (pygeofilter's axis order)
- cql2-text-bbox         CQL2 text BBOX(...) turned into a polygon, so that it is reprojected
+ cql2-json-get          a GET filter with filter-lang=cql2-json parsed as CQL2 JSON
+ cql2-text-bbox         CQL2 text BBOX(...) turned into a polygon, so that it is reprojected;
+                        a geometry that reprojects to non-finite coordinates is a 400
  to-json                no `<`/`>` escaping of JSON; pages PostGIS serialised spliced as text
  transform-bbox         a reprojected bbox densified (not two corners), transformers cached
- items-call             providers learn the items request (keyset `next`); items Link header
+ items-call             providers learn the items request (keyset `next`); items Link header;
+                        items served as application/geo+json (as their self link says)
  get-crs                pyproj CRS objects of CRS URIs built once
  landing-links          landing page links to tiles, styles, web map and QGIS project
  collection-links       configured links keep `templated`; a coverage says itemType coverage
- typed-geometry         /schema and /queryables name the collection's geometry type
+ typed-geometry         /schema and /queryables name the collection's geometry type and the
+                        https meta-schema
  gettext-dir            pygeoapi's Python-side gettext reads our compiled catalogues
 """
 from __future__ import annotations
@@ -44,6 +48,7 @@ from typing import Any, Callable
 
 import pygeofilter.ast as ast
 import pygeofilter.values as values
+import numpy
 import pyproj
 import shapely
 from pygeoapi import l10n
@@ -100,6 +105,21 @@ def module_source(module: str) -> str:
 
 
 # ---------------------------------------------------------------------------- CQL2 bbox
+def _dense_box(minx: float, miny: float, maxx: float, maxy: float) -> dict:
+    """A box as a GeoJSON polygon whose sides are cut every DENSE_STEP (at most 200 pieces a
+    side): reprojected into the storage CRS (pygeoapi moves each vertex), its edges still follow
+    the box's within millimetres (a box of 4 corners becomes straight Lambert-93 edges, up to
+    metres off a CRS84 parallel, that cut off features near the edge; a collection's extent
+    is rounded outward by ~0.1 m, so filtering on it must lose nothing)."""
+    box = shapely.box(minx, miny, maxx, maxy)
+    size = max(maxx - minx, maxy - miny)
+    step = max(size / 200, min(size / 20, DENSE_STEP))
+    return shapely.geometry.mapping(shapely.segmentize(box, step) if step > 0 else box)
+
+
+DENSE_STEP = 0.005  # degrees (~500 m): a chord of a Lambert-93 parallel that long is ~5 mm off
+
+
 def _bbox_function_to_polygon(node):
     try:
         subs = node.get_sub_nodes()
@@ -113,10 +133,9 @@ def _bbox_function_to_polygon(node):
                 args = [args[0], args[1], args[3], args[4]]
             if len(args) != 4:
                 raise ValueError("BBOX takes 4 or 6 numbers")
-            setattr(node, attr, values.Geometry(shapely.geometry.mapping(shapely.box(*args))))
+            setattr(node, attr, values.Geometry(_dense_box(*args)))
         elif isinstance(child, values.Envelope):
-            setattr(node, attr, values.Geometry(shapely.geometry.mapping(
-                shapely.box(child.x1, child.y1, child.x2, child.y2))))
+            setattr(node, attr, values.Geometry(_dense_box(child.x1, child.y1, child.x2, child.y2)))
     for child in subs:
         if isinstance(child, ast.Node):
             _bbox_function_to_polygon(child)
@@ -131,7 +150,7 @@ def _json_bbox_to_polygon(node):
                 b = [b[0], b[1], b[3], b[4]]
             if len(b) != 4:
                 raise ValueError("bbox takes 4 or 6 numbers")
-            return shapely.geometry.mapping(shapely.box(*b))
+            return _dense_box(*b)
         return {k: _json_bbox_to_polygon(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_json_bbox_to_polygon(v) for v in node]
@@ -146,10 +165,41 @@ def _parse_cql2_json(original):
     return parse_cql2_json
 
 
+def _parse_cql2_text(original):
+    """A GET filter is CQL2 JSON when filter-lang says so (pygeoapi parses every GET filter as
+    CQL2 text): the items call's parameters are read from services.providers.paging."""
+    @functools.wraps(original)
+    def parse_cql2_text(text):
+        call = paging.current()
+        if call is not None and call.params.get("filter-lang") == "cql2-json":
+            return _get(f"{IT}:parse_cql2_json")(text)  # ours when patched (bbox order)
+        return original(text)
+    return parse_cql2_text
+
+
+def _check_finite(node) -> None:
+    """Every geometry literal, once in the storage CRS, has finite coordinates: a box beyond the
+    filter CRS's domain (BBOX(1000000, ...) in CRS84) reprojects to inf, which the stores
+    cannot compare; a ValueError here is pygeoapi's 400 "Bad CQL text"."""
+    if isinstance(node, values.Geometry):
+        coords = shapely.get_coordinates(shapely.geometry.shape(node.geometry))
+        if not numpy.isfinite(coords).all():
+            raise ValueError("a geometry is outside the domain of its CRS")
+        return
+    try:
+        children = node.get_sub_nodes()
+    except AttributeError:
+        return
+    for child in children:
+        _check_finite(child)
+
+
 def _modify_pygeofilter(original):
     @functools.wraps(original)
     def modify_pygeofilter(ast_tree, **kwargs):
-        return original(_bbox_function_to_polygon(ast_tree), **kwargs)
+        tree = original(_bbox_function_to_polygon(ast_tree), **kwargs)
+        _check_finite(tree)
+        return tree
     return modify_pygeofilter
 
 
@@ -205,8 +255,7 @@ def _transform_bbox(original):
         envelope = list(tr.transform_bounds(*bbox, densify_pts=21))
         if not (bbox[2] > bbox[0] and bbox[3] > bbox[1]):  # a line or a point: its envelope
             return envelope
-        ring = shapely.segmentize(shapely.box(*bbox), max(bbox[2] - bbox[0],
-                                                          bbox[3] - bbox[1]) / 20)
+        ring = shapely.geometry.shape(_dense_box(*bbox))
         xs, ys = zip(*ring.exterior.coords)
         tx, ty = tr.transform(xs, ys)
         polygon = shapely.Polygon(zip(tx, ty))
@@ -226,6 +275,8 @@ def _get_collection_items(original):
         finally:
             paging.forget()
         if status == 200 and isinstance(headers, dict):
+            if headers.get("Content-Type") == "application/json":  # GeoJSON, as its self link
+                headers["Content-Type"] = "application/geo+json"
             # Features Part 3 finds the queryables from the items' Link header (a HEAD request)
             base = f"{api.get_collections_url()}/{dataset}"
             headers["Link"] = (f'<{base}/items?f=json>; rel="self"; type="application/geo+json", '
@@ -240,15 +291,19 @@ def _get_collection_items(original):
 @functools.lru_cache(maxsize=1)
 def _geometry_formats() -> dict[str, str]:
     """Collection id → JSON Schema format of its geometry (OGC Features Part 5 names)."""
-    from services.catalog import load_catalog
-    from services.settings import get_settings
+    from services.store import get_catalog
     return {spec.id: "geometry-" + spec.geometry_type.lower()
-            for spec in load_catalog(get_settings().collections_dir) if spec.geometry_type}
+            for spec in get_catalog().specs.values() if spec.geometry_type}
+
+
+SCHEMA_2019_09 = "json-schema.org/draft/2019-09/schema"
 
 
 def _typed_geometry(handler):
     """pygeoapi writes `geometry-any` in /schema and /queryables; each collection file names
-    its geometry type (QGIS and GDAL read it to type the layer)."""
+    its geometry type (QGIS and GDAL read it to type the layer). It also names the meta-schema
+    with `http://`, while OGC API Features Part 3 (and the OGC suite) want the canonical
+    `https://json-schema.org/draft/2019-09/schema` (or 2020-12)."""
     @functools.wraps(handler)
     def wrapper(api, request, dataset, *args, **kwargs):
         headers, status, content = handler(api, request, dataset, *args, **kwargs)
@@ -256,6 +311,8 @@ def _typed_geometry(handler):
         if status == 200 and fmt and isinstance(content, str) and content.startswith("{"):
             content = content.replace('"format":"geometry-any"', f'"format":"{fmt}"').replace(
                 '"format": "geometry-any"', f'"format": "{fmt}"')
+        if status == 200 and isinstance(content, str):
+            content = content.replace(f'"http://{SCHEMA_2019_09}"', f'"https://{SCHEMA_2019_09}"')
         return headers, status, content
     return wrapper
 
@@ -333,6 +390,12 @@ PATCHES: tuple[Patch, ...] = (
           "pygeofilter reads a CQL2 JSON bbox [minx, miny, maxx, maxy] as Envelope(x1, x2, y1, "
           "y2): the box is rewritten as a GeoJSON polygon first.",
           "pygeofilter: cql2_json parses bbox in the CQL2 axis order"),
+    Patch("cql2-json-get", (f"{IT}:parse_cql2_text",),
+          "pygeofilter.parsers.cql2_text.parser:parse", "c8ab4ac71cc21ae3",
+          ((IT, "filter_ = parse_cql2_text(cql_text)"),),
+          "pygeoapi parses a GET filter as CQL2 text whatever filter-lang says, so "
+          "filter-lang=cql2-json (declared in /conformance) answered 400.",
+          "pygeoapi: parse the GET filter with the parser filter-lang names"),
     Patch("cql2-text-bbox", (f"{IT}:modify_pygeofilter",), "pygeoapi.crs:modify_pygeofilter",
           "f6b22fe35791f813", ((IT, "filter_ = modify_pygeofilter("),),
           "CQL2 text BBOX(...) is a function call for pygeofilter, which pygeoapi does not "
@@ -384,8 +447,10 @@ PATCHES: tuple[Patch, ...] = (
            (STARLETTE, "itemtypes_api.get_collection_queryables"),
            ("pygeoapi.api", "'format': 'geometry-any'"), (IT, "'format': 'geometry-any'")),
           "pygeoapi writes geometry-any; QGIS and GDAL type the layer from the geometry "
-          "format each collection file names.",
-          "providers report their geometry type (e.g. a `geometry_type` attribute)"),
+          "format each collection file names; its $schema says http:// where Part 3 wants "
+          "https://json-schema.org/draft/2019-09/schema.",
+          "providers report their geometry type (e.g. a `geometry_type` attribute), and "
+          "pygeoapi names the https meta-schema"),
     Patch("gettext-dir", ("pygeoapi.l10n:LOCALEDIR",), "pygeoapi.l10n:translate",
           "c7caa890bb2e09e7", (("pygeoapi.l10n", "localedir=LOCALEDIR"),),
           "pygeoapi's Python-side translations (link titles) read <site-packages>/locale, "
@@ -399,6 +464,7 @@ EXTRA_PINS = {f"{IT}:get_collection_queryables": "704ed794501182bc"}
 _BUILDERS: dict[str, Callable[[Any], Any]] = {
     "conformance": _conformance,
     "cql2-json-bbox": _parse_cql2_json,
+    "cql2-json-get": _parse_cql2_text,
     "cql2-text-bbox": _modify_pygeofilter,
     "to-json": lambda original: to_json,
     "transform-bbox": _transform_bbox,

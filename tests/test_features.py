@@ -199,6 +199,15 @@ def test_property_filter(server):
     got = ids(all_items(server, "communes", {"epci_siren": "200069672"}))
     com = reference("communes")
     assert got == set(com[com.epci_siren == "200069672"].insee)
+    # a property with an enumeration (its queryable's enum) takes one of its values only
+    queryables = server.json("/collections/friches/queryables")["properties"]
+    allowed = queryables["site_type"]["enum"]
+    assert set(ref.site_type.dropna()) <= set(allowed)
+    bad = server.get("/collections/friches/items", params={"site_type": "[invalid-value]"})
+    assert bad.status_code == 400 and bad.json()["description_fr"], bad.text[:200]
+    for value in set(ref.site_type.dropna()):
+        got = ids(all_items(server, "friches", {"site_type": value}))
+        assert got == set(ref[ref.site_type == value].site_id), value
 
 
 def test_sortby_properties_skipgeometry(server):
@@ -296,6 +305,37 @@ def test_cql2_json_by_post(server):
     inside = ids_intersecting("friches", box_in_2154(*BETHUNE))
     expected = set(ref[(ref.site_statut == "friche potentielle")].site_id) & inside
     assert got == expected and got
+
+
+def test_cql2_json_by_get_with_filter_lang(server):
+    """filter-lang=cql2-json on GET (declared in /conformance): the same features as the same
+    expression in CQL2 text and by POST; the page is GeoJSON, named application/geo+json."""
+    body = {"op": "and", "args": [
+        {"op": "=", "args": [{"property": "site_statut"}, "friche potentielle"]},
+        {"op": "s_intersects", "args": [{"property": "geometry"}, {"bbox": list(BETHUNE)}]},
+    ]}
+    r = server.get("/collections/friches/items", params={
+        "limit": 1000, "filter-lang": "cql2-json", "filter": json.dumps(body)})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "application/geo+json"
+    text = server.get("/collections/friches/items", params={
+        "limit": 1000, "filter-lang": "cql2-text",
+        "filter": "site_statut = 'friche potentielle' AND S_INTERSECTS(geometry, BBOX({}))".format(
+            ",".join(map(str, BETHUNE)))})
+    assert text.status_code == 200, text.text
+    assert ids(r.json()["features"]) == ids(text.json()["features"]) and ids(text.json()["features"])
+    # a box outside CRS84's domain reprojects to no finite coordinate: 400 in both languages
+    far = {"op": "s_intersects", "args": [{"property": "geometry"},
+                                          {"bbox": [1000000, 1000000, 2000000, 2000000]}]}
+    for lang, expr in (("cql2-json", json.dumps(far)),
+                       ("cql2-text", "S_INTERSECTS(geometry,BBOX(1000000,1000000,2000000,2000000))")):
+        bad = server.get("/collections/communes/items", params={"filter-lang": lang, "filter": expr})
+        assert bad.status_code == 400, (lang, bad.text[:200])
+        assert bad.json()["description_fr"] and bad.json()["description_en"]
+    # CQL2 text sent as cql2-json, and JSON sent as cql2-text, are refused
+    for lang, expr in (("cql2-json", "site_statut = 'x'"), ("cql2-text", json.dumps(body))):
+        bad = server.get("/collections/friches/items", params={"filter-lang": lang, "filter": expr})
+        assert bad.status_code == 400, (lang, bad.text[:200])
 
 
 def test_cql2_text_by_post(server):

@@ -180,6 +180,19 @@ def test_typed_geometry_rewrites_pygeoapi_text(monkeypatch):
     assert json.loads(content)["properties"]["geometry"]["format"] == "geometry-multipolygon"
 
 
+def test_typed_geometry_names_the_https_meta_schema():
+    """pygeoapi 0.24 writes http://json-schema.org/draft/2019-09/schema in /queryables and
+    /schema (this fails once it writes https, and the rewrite can go)."""
+    import pygeoapi.api as core_api
+    import pygeoapi.api.itemtypes as itemtypes
+    for module in (itemtypes, core_api):
+        assert "'http://json-schema.org/draft/2019-09/schema'" in inspect.getsource(module)
+    handler = compat._typed_geometry(lambda api, request, dataset: ({}, 200, compat.to_json(
+        {"$schema": "http://json-schema.org/draft/2019-09/schema", "type": "object"})))
+    _, _, content = handler(None, None, "nope")
+    assert json.loads(content)["$schema"] == "https://json-schema.org/draft/2019-09/schema"
+
+
 def test_gettext_dir(tmp_path):
     from pygeoapi import l10n
     before = l10n.LOCALEDIR

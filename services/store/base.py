@@ -15,6 +15,7 @@ every identifier is quoted, in both backends.
 """
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from services.store.writer import Writer
 
 STORAGE_SRID = 2154  # every collection is stored in Lambert-93 (EPSG:2154)
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def outward_bbox(minx: float, miny: float, maxx: float, maxy: float,
+                 digits: int = 6) -> list[float]:
+    """A collection's advertised extent, rounded outward to `digits` decimals: a feature on its
+    edge stays inside (a client filtering on the extent must get every feature back)."""
+    scale = 10 ** digits
+    return [math.floor(minx * scale) / scale, math.floor(miny * scale) / scale,
+            math.ceil(maxx * scale) / scale, math.ceil(maxy * scale) / scale]
 
 
 class ProviderTimeoutError(ProviderGenericError):

@@ -17,7 +17,7 @@ import shapely
 from psycopg import sql
 
 from services.catalog import CollectionSpec
-from services.store.base import STORAGE_SRID
+from services.store.base import CRS84, STORAGE_SRID, outward_bbox
 from services.store.postgis import pool as db
 from services.store.postgis.tables import forget_table, split
 
@@ -149,15 +149,15 @@ def describe_table(qualified_name: str) -> dict[str, Any]:
                            (schema, table)).fetchone()
         if geo is None:
             raise ValueError(f"{schema}.{table} is not a PostGIS geometry table")
+        # the extent of the features in lon/lat (not the transformed corners of the
+        # Lambert-93 extent, whose edges bend away from the features)
         q = sql.SQL("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), n FROM "
-                    "(SELECT ST_Transform(ST_SetSRID(ST_Extent({g}), {srid}), 4326) e, count(*) n "
+                    "(SELECT ST_Extent(ST_Transform(ST_SetSRID({g}, {srid}), 4326)) e, count(*) n "
                     "FROM {t}) s").format(g=sql.Identifier(geo[0]), srid=sql.Literal(geo[1]),
                                          t=db.qualified(schema, table))
         minx, miny, maxx, maxy, n = conn.execute(q).fetchone()
     return {"table": f"{schema}.{table}", "count": n,
-            "extents": {"spatial": {"bbox": [round(minx, 6), round(miny, 6), round(maxx, 6),
-                                             round(maxy, 6)],
-                                    "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}}}
+            "extents": {"spatial": {"bbox": outward_bbox(minx, miny, maxx, maxy), "crs": CRS84}}}
 
 
 def _plain(value: Any) -> Any:
