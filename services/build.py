@@ -201,7 +201,9 @@ def build(settings: Settings, only: list[str] | None = None) -> dict[str, Any]:
     manifest = dict(catalog.manifest)
     layers: dict[str, gpd.GeoDataFrame] = {}
     wanted = set(only or [s.id for s in specs])
-    for spec in specs:  # dependencies first
+    # specs come after what they require: walked backwards, what a wanted collection requires
+    # is met later in the walk, so its own requirements are added too (the closure)
+    for spec in reversed(specs):
         if spec.id in wanted:
             wanted.update(spec.requires)
     for spec in specs:

@@ -13,11 +13,16 @@ from services.settings import Settings, environment_default, export_environment
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from services.build import build
     from services.config import write_runtime_config
+    from services.store import get_catalog
 
     started = time.perf_counter()
     print(f"Building the embedded store in {settings.store_dir}", flush=True)
     manifest = build(settings, only=args.collections or None)
-    write_runtime_config(settings)  # validates the configuration and the OpenAPI document
+    missing = [cid for cid in get_catalog(settings).specs if cid not in manifest]
+    if missing:  # a partial build on a new store: the server needs the rest first
+        print(f"Not built yet: {', '.join(missing)} (run `artois-geo build` before serving)")
+    else:
+        write_runtime_config(settings)  # validates the configuration and the OpenAPI document
     print(f"{len(manifest)} collections ready in {time.perf_counter() - started:.1f} s")
     return 0
 

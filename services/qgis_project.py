@@ -25,14 +25,23 @@ from services.style_encodings import QGIS_VERSION, Style, load_index, qml_elemen
 
 PROJECT_CRS = "EPSG:2154"
 GROUPS = {  # layer tree, top to bottom; within a group, the first layer is drawn on top
-    "Territoire": ["communes", "epci", "batiments"],
+    "Territoire": ["communes", "epci", "batiments", "qpv", "habitat-communes"],
     "Friches et foncier": ["friches", "zae", "puits-miniers", "terrils"],
-    "Mobilité": ["amenagements-cyclables"],
-    "Nature": ["safn"],
-    "Risques": ["alea-inondation", "alea-argiles", "bruit", "qualite-air"],
-    "Climat": ["surchauffe"],
+    "Mobilité": ["amenagements-cyclables", "arrets-transport", "echangeurs-autoroutiers",
+                 "routes-principales"],
+    "Équipements et réseaux": ["commerces-services", "postes-electriques", "reseaux-chaleur"],
+    "Nature et patrimoine": ["safn", "zonages-environnementaux", "trame-verte-bleue",
+                             "servitudes-patrimoniales"],
+    "Risques": ["alea-inondation", "alea-argiles", "bruit", "qualite-air", "sites-icpe",
+                "cavites-souterraines"],
+    "Climat et énergie": ["surchauffe", "zones-acceleration-enr"],
 }
-HIDDEN = {"batiments", "alea-argiles", "bruit", "qualite-air"}  # dense: switched on by hand
+# dense, or support layers of the mutability criteria: switched on by hand
+HIDDEN = {"batiments", "alea-argiles", "bruit", "qualite-air", "qpv", "habitat-communes",
+          "arrets-transport", "echangeurs-autoroutiers", "routes-principales",
+          "commerces-services", "postes-electriques", "reseaux-chaleur",
+          "zonages-environnementaux", "trame-verte-bleue", "servitudes-patrimoniales",
+          "sites-icpe", "cavites-souterraines", "zones-acceleration-enr"}
 TERRITORY_CRS84 = (1.75003, 50.19043, 2.94175, 50.64345)  # the 305 communes, when no manifest
 WMS_CRS = ["EPSG:2154", "EPSG:3857", "EPSG:4326"]
 GEOMETRY = {"Point": "Point", "MultiPoint": "Point", "LineString": "Line",

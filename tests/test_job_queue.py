@@ -60,7 +60,8 @@ TIMEOUT = 30  # seconds of one HTTP request
 def expected_result(body: dict) -> bool:
     """A mutability answer ({"result": ...}) is the scenario's expected evaluation."""
     result = dict(body["result"])
-    return result.pop("algorithm_version") == VERSION and result == SCENARIO["expected"]
+    return result.pop("algorithm_version") == VERSION and bool(result.pop("criteria")) \
+        and result == SCENARIO["expected"]
 
 
 def submit(url: str, prefer: str | None = None, headers: dict | None = None,

@@ -84,7 +84,15 @@ def test_golden_scenarios_give_exactly_expected(server, path):
     assert r.status_code == 200, r.text[:800]
     result = r.json()["result"]
     assert result.pop("algorithm_version") == sc["algorithm_version"] == "v1.16"
+    explained = result.pop("criteria")  # every criterion of the version, explained
     assert result == sc["expected"]
+    assert {c["source"] for c in explained} <= {"given", "unavailable", "derived"}
+    # "derived" here only by the method's own rules, from a given criterion
+    assert all(c["rule"].startswith("from ") for c in explained if c["source"] == "derived")
+    given = {c["id"] for c in explained if c["source"] == "given"}
+    sent = {cid for section in ("auto", "user", "derived") for cid in sc["input"].get(section, {})}
+    assert given and given <= sent
+    assert len(explained) == result["reliability"]["criteria_total"]
 
 
 def test_default_version_is_the_newest(server):
@@ -384,6 +392,7 @@ def test_owslib_lists_describes_and_executes(server):
     done = client.execute("mutability", {"criteria": sc["input"], "algorithm_version": "v1.16"})
     got = dict(done["result"])
     got.pop("algorithm_version")
+    got.pop("criteria")
     assert got == sc["expected"]
     # asynchronous: 201 + Location, poll the job, fetch its results
     accepted = client.execute("mutability", {"friche": FRICHE}, async_=True)

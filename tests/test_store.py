@@ -110,3 +110,13 @@ def test_a_new_layer_needs_only_a_collection_file(tmp_path):
         assert meta["storageCrs"].endswith("/2154")
     finally:
         srv.stop()
+
+
+def test_building_one_layer_builds_what_it_requires_transitively(tmp_path):
+    """sites-icpe requires zae, which requires communes and epci: `artois-geo build sites-icpe`
+    on an empty store builds the four (and nothing else)."""
+    env = {"ARTOIS_VAR_DIR": str(tmp_path / "var")}
+    artois_geo("build", "sites-icpe", env=env, capture_output=True)
+    manifest = json.loads((tmp_path / "var" / "store" / "manifest.json").read_text())
+    assert set(manifest) == {"communes", "epci", "zae", "sites-icpe"}
+    assert manifest["sites-icpe"]["count"] > 0

@@ -266,7 +266,8 @@ class MutabilityProcessor(BaseProcessor):
             elif data.get("friche") is not None:
                 produced = self._friche(str(data["friche"]), data.get("criteria"), version)
             elif data.get("criteria") is not None:
-                produced = {"result": core.score(data["criteria"], version)}
+                # every criterion explained (given or unavailable), as for a friche
+                produced = {"result": core.evaluate(data["criteria"], algorithm_version=version)}
             else:
                 raise ProcessError.of("mutability_no_input", code="MissingParameterValue")
         except core.MutabilityError as err:

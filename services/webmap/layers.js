@@ -9,7 +9,12 @@ export const RASTER = 'surchauffe';
 export const YEARS = [2022, 2023, 2024];
 // Shown when the map opens; the hazard grids and the raster cover everything, so they wait
 // for the reader to ask for them.
-const HIDDEN_AT_START = new Set(['alea-argiles', 'alea-inondation', 'bruit', 'qualite-air', RASTER]);
+// dense layers, and the support layers of the mutability criteria (issue 15): off at start
+const HIDDEN_AT_START = new Set(['alea-argiles', 'alea-inondation', 'bruit', 'qualite-air', RASTER,
+  'qpv', 'habitat-communes', 'arrets-transport', 'echangeurs-autoroutiers', 'routes-principales',
+  'commerces-services', 'postes-electriques', 'reseaux-chaleur', 'zonages-environnementaux',
+  'trame-verte-bleue', 'servitudes-patrimoniales', 'sites-icpe', 'cavites-souterraines',
+  'zones-acceleration-enr']);
 // Drawing order: raster under polygons, polygons under lines, lines under points; the
 // administrative outlines above the other polygons.
 const GEOMETRY_ORDER = { raster: 0, polygon: 1, outline: 2, line: 3, point: 4 };
