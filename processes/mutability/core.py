@@ -25,34 +25,36 @@ Public API
     * ``context``: informational, ignored by the score.
 
     Returns ``{"reliability": {...}, "results": [...], "algorithm_version": "vX.Y"}``.
-``evaluate(given=None, *, stored=None, derived=None, details=None, algorithm_version=None)``
-    :func:`score` of the criteria assembled from three provenances (priority given > stored >
-    derived, :func:`combine`), plus ``criteria``: every criterion of the version explained
-    (:func:`explain`).
-``explain(criteria, algorithm_version=None, *, provenance=None, details=None) -> list``
-    One ``{id, value, source, weight, informed, label, origin, layer?, rule?}`` per criterion
-    of the version, ``source`` in ``derived | given | stored | unavailable``; the weights of
-    the informed ones sum to ``reliability.weight_informed``.
+``evaluate(given=None, *, stored=None, derived=None, details=None, algorithm_version=None)``,
+``combine(given=None, *, stored=None, derived=None)``, ``explain(criteria, ...)``, ``SOURCES``
+    Explained results (where each value comes from): :mod:`processes.mutability.explain`,
+    re-exported here.
 ``supported_versions() -> list[str]``
-``criteria_schema(version=None) -> dict``  JSON Schema of the ``criteria`` object.
+``criteria_schema(version=None) -> dict``  JSON Schema of the ``criteria`` object
+    (:mod:`processes.mutability.schema`, re-exported here).
 ``effective_criteria(criteria, algorithm_version=None) -> dict``  values actually scored.
 ``USES``  ordered list of ``{"id", "label_fr"}`` for the seven uses (canonical/tie-break order).
 ``DEFAULT_VERSION``  newest version present in the data.
+
+The bilingual errors are in :mod:`processes.mutability.errors` and the classes of the compiled
+data model in :mod:`processes.mutability.model`; this module compiles ``matrix.yaml`` into them
+(:func:`_model`), validates the criteria and scores them.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .errors import InvalidCriterion, MatrixDataError, MutabilityError, UnknownAlgorithmVersion
+from .model import _Band, _Criterion, _frac, _Model, _Rule, _Version, _version_key
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -76,164 +78,12 @@ MATRIX_PATH = Path(__file__).resolve().parent / "data" / "matrix.yaml"
 #: Top-level keys accepted in the ``criteria`` object (shape of a scenario's ``input``).
 _SECTIONS = ("auto", "user", "derived", "unavailable", "context")
 
-#: Values of the upstream enumerations that have no row in the matrix (METHOD.md §2).  They are
-#: accepted, count as *informed* for the reliability, and contribute nothing to the indices
-#: (METHOD.md §4.2 / §4.8).  This is input validation only, not scoring data.
-_UPSTREAM_ENUM_EXTRAS: dict[str, tuple[str, ...]] = {
-    "zonageEnvironnemental": ("parc-naturel-regional", "parc-naturel-national"),
-    "zonagePatrimonial": ("monument-historique", "zppaup", "avap", "spr"),
-}
-
 _ABSENT = object()  # sentinel: key missing / listed as unavailable
 
 
 # --------------------------------------------------------------------------------------------
-# Errors
+# Data model compiled once from matrix.yaml (classes in model.py)
 # --------------------------------------------------------------------------------------------
-class MutabilityError(ValueError):
-    """Base class of the bilingual errors of this module (``.fr`` and ``.en`` messages)."""
-
-    def __init__(self, fr: str, en: str):
-        self.fr = fr
-        self.en = en
-        super().__init__(f"{en} / {fr}")
-
-
-class UnknownAlgorithmVersion(MutabilityError):
-    """The requested algorithm version is not in ``matrix.yaml``."""
-
-    def __init__(self, version: Any, supported: list[str]):
-        self.version = version
-        self.supported = list(supported)
-        shown = _show(version)
-        listing = ", ".join(supported)
-        super().__init__(
-            fr=f"Version d'algorithme inconnue : {shown}. Versions prises en charge : {listing}.",
-            en=f"Unknown algorithm version: {shown}. Supported versions: {listing}.",
-        )
-
-
-class InvalidCriterion(MutabilityError):
-    """A criterion (or a section of the ``criteria`` object) has an invalid name or value.
-
-    Attributes: ``criterion`` (id), ``value`` (offending value), ``allowed`` (list of allowed
-    values or a short description), ``fr`` / ``en`` (messages).
-    """
-
-    def __init__(self, criterion: str, value: Any, allowed: Any, *, fr: str | None = None,
-                 en: str | None = None, label_fr: str | None = None):
-        self.criterion = criterion
-        self.value = value
-        self.allowed = allowed
-        if isinstance(allowed, (list, tuple)):
-            allowed_fr = allowed_en = ", ".join(_show(a) for a in allowed)
-        else:
-            allowed_fr, allowed_en = allowed  # (fr, en) descriptions
-            self.allowed = allowed_en
-        name_fr = f"« {criterion} »" + (f" ({label_fr})" if label_fr else "")
-        name_en = f"'{criterion}'" + (f" ({label_fr})" if label_fr else "")
-        super().__init__(
-            fr=fr or (f"Valeur invalide {_show(value)} pour le critère {name_fr}. "
-                      f"Valeurs autorisées : {allowed_fr}."),
-            en=en or (f"Invalid value {_show(value)} for criterion {name_en}. "
-                      f"Allowed values: {allowed_en}."),
-        )
-
-
-class MatrixDataError(RuntimeError):
-    """``matrix.yaml`` is inconsistent (a packaging/data bug, not a caller error)."""
-
-
-def _show(value: Any) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-# --------------------------------------------------------------------------------------------
-# Data model (compiled once from matrix.yaml)
-# --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Band:
-    op: str
-    bound: Fraction | None
-    impacts: dict[str, Fraction]
-
-    def matches(self, x: Fraction) -> bool:
-        if self.op == "lt":
-            return x < self.bound
-        if self.op == "le":
-            return x <= self.bound
-        if self.op == "lt_or_zero":
-            return x == 0 or x < self.bound
-        if self.op == "else":
-            return True
-        raise MatrixDataError(f"unknown band op {self.op!r}")
-
-
-@dataclass(frozen=True)
-class _Criterion:
-    id: str
-    label_fr: str
-    origin: str  # auto | user | derived
-    kind: str  # numeric | boolean | enum
-    weight: Fraction
-    unit: str | None
-    divisor: int  # numeric input is divided by this before band comparison (m -> km)
-    bands: tuple[_Band, ...] = ()
-    values: dict[str, dict[str, Fraction]] = field(default_factory=dict)
-
-    def allowed_values(self) -> list[str]:
-        """Allowed string values of an enum criterion (matrix rows + upstream extras)."""
-        out = list(self.values)
-        out += [v for v in _UPSTREAM_ENUM_EXTRAS.get(self.id, ()) if v not in out]
-        return out
-
-
-@dataclass(frozen=True)
-class _Rule:
-    id: str
-    usages: tuple[str, ...]
-    all_of: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class _Version:
-    id: str
-    criteria: dict[str, _Criterion]
-    total_weight: Fraction
-    exclusion_rules: tuple[_Rule, ...]
-
-
-@dataclass(frozen=True)
-class _Model:
-    uses: tuple[tuple[str, str], ...]
-    neutral: Fraction
-    unknown: str
-    potential_labels: tuple[tuple[Fraction | None, str], ...]
-    excluded_label: str
-    reliability_scale: int
-    reliability_levels: tuple[tuple[Fraction, str], ...]
-    derived_rules: dict[str, dict[str, Any]]
-    meta: dict[str, dict[str, Any]]
-    versions: dict[str, _Version]
-    latest: str
-
-
-def _frac(x: Any, what: str) -> Fraction:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise MatrixDataError(f"{what}: expected a number, got {x!r}")
-    return Fraction(x)
-
-
-def _version_key(v: str) -> tuple[int, ...]:
-    m = re.fullmatch(r"v(\d+(?:\.\d+)*)", v)
-    if not m:
-        raise MatrixDataError(f"malformed version string {v!r}")
-    return tuple(int(p) for p in m.group(1).split("."))
-
-
 @lru_cache(maxsize=1)
 def _model() -> _Model:
     with open(MATRIX_PATH, encoding="utf-8") as fh:
@@ -604,236 +454,8 @@ def _reliability(version: _Version, resolved: dict[str, Any]) -> dict:
 
 
 # --------------------------------------------------------------------------------------------
-# JSON Schema of the criteria object (for the OGC process description)
+# Re-exports: the JSON Schema of the criteria (schema.py) and the explained results
+# (explain.py) build on the functions above, so they are imported last.
 # --------------------------------------------------------------------------------------------
-def _criterion_schema(c: _Criterion) -> dict:
-    desc_unit = f" Unité / unit: {c.unit}." if c.unit else ""
-    s: dict[str, Any] = {
-        "title": c.label_fr,
-        "description": f"{c.label_fr} — poids / weight {_num(c.weight)}, "
-                       f"origine / origin: {c.origin}.{desc_unit}",
-        "x-weight": _num(c.weight),
-        "x-origin": c.origin,
-    }
-    nullable = c.origin == "auto"
-    if c.kind == "numeric":
-        s["type"] = ["number", "null"] if nullable else "number"
-        s["minimum"] = 0
-    elif c.kind == "boolean":
-        s["type"] = ["boolean", "null"] if nullable else "boolean"
-    else:
-        s["type"] = ["string", "null"] if nullable else "string"
-        s["enum"] = c.allowed_values() + ([None] if nullable else [])
-    return s
-
-
-def criteria_schema(version: str | None = None) -> dict:
-    """JSON Schema (draft 2020-12) of the ``criteria`` argument of :func:`score`."""
-    m = _model()
-    v = _version(version)
-    by_origin: dict[str, dict[str, Any]] = {"auto": {}, "user": {}, "derived": {}}
-    for cid, c in v.criteria.items():
-        by_origin[c.origin][cid] = _criterion_schema(c)
-    auto_ids = list(by_origin["auto"])
-    other_auto = [cid for cid in _section_ids("auto") if cid not in auto_ids]
-    derived_note = {
-        t: (f"Dérivé de {r['from']} (règle : {r['rule']}) ; toute valeur fournie est remplacée. "
-            f"Derived from {r['from']}; any given value is overridden.")
-        for t, r in m.derived_rules.items()
-    }
-    for t, note in derived_note.items():
-        if t in by_origin["derived"]:
-            by_origin["derived"][t]["description"] += " " + note
-    auto_schema: dict[str, Any] = {
-        "type": "object",
-        "title": "Critères automatiques / automatic criteria",
-        "description": "Données d'enrichissement (distances en mètres). Clé absente = donnée "
-                       "indisponible ; null = recherche sans résultat. / Enrichment data "
-                       "(distances in metres). Missing key = unavailable; null = nothing found.",
-        "properties": by_origin["auto"],
-    }
-    if other_auto:
-        # criteria of other algorithm versions are accepted and ignored
-        auto_schema["propertyNames"] = {"enum": auto_ids + other_auto}
-    else:
-        auto_schema["additionalProperties"] = False
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"Critères de mutabilité / mutability criteria ({v.id})",
-        "type": "object",
-        "properties": {
-            "auto": auto_schema,
-            "user": {
-                "type": "object",
-                "title": "Réponses de l'utilisateur / user answers",
-                "description": f"« {m.unknown} » = ne sait pas / don't know.",
-                "properties": by_origin["user"],
-                "additionalProperties": False,
-            },
-            "derived": {
-                "type": "object",
-                "title": "Critères dérivés / derived criteria",
-                "properties": by_origin["derived"],
-                "additionalProperties": False,
-            },
-            "unavailable": {
-                "type": "array",
-                "description": "Critères automatiques indisponibles (sans valeur dans « auto ») "
-                               "/ unavailable automatic criteria (not given in 'auto').",
-                "items": {"type": "string", "enum": auto_ids + other_auto},
-                "uniqueItems": True,
-            },
-            "context": {
-                "type": "object",
-                "description": "Informatif, non utilisé par le calcul / informational, "
-                               "not used by the score.",
-            },
-        },
-        "additionalProperties": False,
-        "x-algorithm-version": v.id,
-        "x-criteria-count": len(v.criteria),
-        "x-total-weight": _num(v.total_weight),
-    }
-
-
-# --------------------------------------------------------------------------------------------
-# Explained results: where each value comes from (issue 15)
-# --------------------------------------------------------------------------------------------
-SOURCES = ("derived", "given", "stored", "unavailable")
-
-
-def _flat(criteria: Mapping | None, what: str) -> tuple[dict[str, Any], list[str]]:
-    """``{criterion: value}`` and the unavailable list of a criteria object (sections auto,
-    user, derived, unavailable) or of a flat ``{criterion: value}`` mapping."""
-    if criteria is None:
-        return {}, []
-    if not isinstance(criteria, Mapping):
-        raise InvalidCriterion(what, criteria, ("un objet", "an object"))
-    if not any(k in _SECTIONS for k in criteria):
-        return dict(criteria), []
-    flat: dict[str, Any] = {}
-    for section in ("auto", "user", "derived"):
-        block = criteria.get(section)
-        if isinstance(block, Mapping):
-            flat.update(block)
-    unavailable = criteria.get("unavailable") or []
-    return flat, list(unavailable) if isinstance(unavailable, (list, tuple)) else []
-
-
-def combine(given: Mapping | None = None, *, stored: Mapping | None = None,
-            derived: Mapping | None = None) -> tuple[dict, dict[str, str]]:
-    """One ``criteria`` object for :func:`score` from three provenances, and the provenance of
-    each value (``given`` | ``stored`` | ``derived``).
-
-    ``given`` is the caller's criteria object (sections auto, user, derived, unavailable,
-    context); ``stored`` and ``derived`` are criteria objects or flat ``{criterion: value}``
-    mappings. For each criterion the caller's value wins, then a criterion the caller lists as
-    ``unavailable`` stays unavailable, then the stored value, then the derived one. The
-    sections of the result follow each criterion's origin (``criteria_meta``); unknown ids are
-    kept in their original section so that :func:`score` reports them."""
-    meta = _model().meta
-    values: dict[str, Any] = {}
-    provenance: dict[str, str] = {}
-    g_flat, g_unavailable = _flat(given, "criteria")
-    for name, block in (("derived", derived), ("stored", stored)):
-        flat, _ = _flat(block, name)
-        for cid, value in flat.items():
-            values[cid] = value
-            provenance[cid] = name
-    for cid in g_unavailable:
-        values.pop(cid, None)
-        provenance.pop(cid, None)
-    for cid, value in g_flat.items():
-        values[cid] = value
-        provenance[cid] = "given"
-    out: dict[str, Any] = {"auto": {}, "user": {}}
-    given_sections = {}
-    if isinstance(given, Mapping) and any(k in _SECTIONS for k in given):
-        for section in ("auto", "user", "derived"):
-            for cid in (given.get(section) or {}):
-                given_sections[cid] = section
-    for cid, value in values.items():
-        origin = meta.get(cid, {}).get("origin")
-        section = given_sections.get(cid) or {"auto": "auto", "user": "user",
-                                              "derived": "derived"}.get(origin, "auto")
-        out.setdefault(section, {})[cid] = value
-    auto_ids = set(_section_ids("auto"))
-    derived_unavailable = []
-    for block in (derived, stored):
-        derived_unavailable += _flat(block, "criteria")[1]
-    out["unavailable"] = sorted({c for c in list(g_unavailable) + derived_unavailable
-                                 if c in auto_ids and c not in values})
-    context: dict[str, Any] = {}
-    for block in (derived, stored, given):
-        if isinstance(block, Mapping) and isinstance(block.get("context"), Mapping):
-            context.update(block["context"])
-    if context:
-        out["context"] = context
-    return out, provenance
-
-
-def explain(criteria: Mapping, algorithm_version: str | None = None, *,
-            provenance: Mapping[str, str] | None = None,
-            details: Mapping[str, Mapping[str, Any]] | None = None) -> list[dict]:
-    """Every criterion of the version with its value and where it comes from.
-
-    ``provenance`` maps a criterion id to ``given`` | ``stored`` | ``derived`` (default
-    ``given``: the values of ``criteria`` are the caller's); ``details`` maps a criterion id to
-    ``{"layer": ..., "rule": ...}`` (how a derived value was obtained, or why an unavailable
-    one is missing). A criterion without value is ``unavailable``; a criterion of
-    ``derived_rules`` (``raccordementEau``) is ``derived`` from its source criterion, or
-    ``unavailable`` when that one is. ``informed`` says whether the value counts for the
-    reliability (present and not « ne-sait-pas », METHOD.md §4.8)."""
-    m = _model()
-    version = _version(algorithm_version)
-    resolved = _resolve(criteria, version)
-    provenance = provenance or {}
-    details = details or {}
-    out = []
-    for cid, c in version.criteria.items():
-        value = resolved[cid]
-        informed = value is not _ABSENT and value != m.unknown
-        entry: dict[str, Any] = {"id": cid, "value": None if value is _ABSENT else value}
-        extra: dict[str, Any] = dict(details.get(cid) or {})
-        rule = m.derived_rules.get(cid)
-        if rule is not None:
-            src = resolved.get(rule["from"], _ABSENT)
-            source = "unavailable" if src is _ABSENT else "derived"
-            extra = {"rule": f"from {rule['from']}: {rule['rule']}"}
-        elif value is _ABSENT:
-            source = "unavailable"
-        else:
-            source = provenance.get(cid, "given")
-            if source not in SOURCES:
-                raise ValueError(f"unknown provenance {source!r} for {cid}")
-        entry["source"] = source
-        entry["weight"] = _num(c.weight)
-        entry["informed"] = informed
-        entry["label"] = c.label_fr
-        entry["origin"] = c.origin
-        for key in ("layer", "rule"):
-            if extra.get(key):
-                entry[key] = extra[key]
-        out.append(entry)
-    return out
-
-
-def evaluate(given: Mapping | None = None, *, stored: Mapping | None = None,
-             derived: Mapping | None = None,
-             details: Mapping[str, Mapping[str, Any]] | None = None,
-             algorithm_version: str | None = None) -> dict:
-    """:func:`score` of ``combine(given, stored=stored, derived=derived)`` with ``criteria``
-    (:func:`explain`) added after the keys of :func:`score` (nothing renamed).
-
-    ``details`` (layer and rule of each derived value, or why one is unavailable) applies to
-    derived and unavailable criteria only: a given or stored value is reported without the
-    rule that a derived value would have had."""
-    if given is not None:
-        _resolve(given, _version(algorithm_version))  # the caller's object, as score() checks it
-    criteria, provenance = combine(given, stored=stored, derived=derived)
-    result = score(criteria, algorithm_version)
-    shown = {cid: d for cid, d in (details or {}).items()
-             if provenance.get(cid, "derived") == "derived"}
-    result["criteria"] = explain(criteria, result["algorithm_version"],
-                                 provenance=provenance, details=shown)
-    return result
+from .explain import SOURCES, combine, evaluate, explain  # noqa: E402
+from .schema import criteria_schema  # noqa: E402

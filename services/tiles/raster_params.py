@@ -138,23 +138,8 @@ STYLE_EN = "the colours are the ramp's, rescale's or colormap_name's"
 # --------------------------------------------------------------------------------------------
 # Tiles: position, format, buffer and padding
 # --------------------------------------------------------------------------------------------
-def tms_or_404(tms_id: str):
-    tms = tms_registry.get(tms_id)
-    if tms is None:
-        raise not_found_text("unknown_tms", tms=tms_id[:80], offered=list(tms_registry.ids()))
-    return tms
-
-
-def check_tile(tms, z: int, row: int, col: int) -> None:
-    """404 unless the tile is inside the set: level in its range, row and column in the
-    matrix of that level."""
-    if not (tms.minzoom <= z <= tms.maxzoom):
-        raise not_found_text("tile_level", z=z, tms=tms.id, minzoom=tms.minzoom,
-                             maxzoom=tms.maxzoom)
-    matrix = tms.matrix(z)
-    if not (0 <= row < matrix.matrixHeight and 0 <= col < matrix.matrixWidth):
-        raise not_found_text("tile_matrix", z=z, row=row, col=col, tms=tms.id,
-                             height=matrix.matrixHeight, width=matrix.matrixWidth)
+tms_or_404 = tms_registry.checked     # the tile address checks of services/tiles/tms.py,
+check_tile = tms_registry.check_tile  # shared with the vector tiles
 
 
 def tile_in_matrix(

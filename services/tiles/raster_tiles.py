@@ -31,7 +31,8 @@ from titiler.core.utils import tms_limits
 
 from services.settings import get_settings
 from services.tiles import tms as tms_registry
-from services.tiles.raster_errors import CoverageError, bad_text
+from services.errors import OGCError
+from services.tiles.raster_errors import bad_text
 from services.tiles.raster_etag import matches, tile_etag, with_etag
 from services.tiles.raster_params import check_tile, tms_or_404
 from services.tiles.raster_summers import coverage, dataset_path, ramp
@@ -131,7 +132,7 @@ def handled(handler):
     async def endpoint(request: Request):
         try:
             return await handler(request)
-        except CoverageError as err:
+        except OGCError as err:  # CoverageError and the tile-address checks
             return err.response()
     return endpoint
 
@@ -230,7 +231,7 @@ class Rewrite:
         try:
             path, query = self.target(request)
             etag = self.validator(request, path, query) if self.validator else None
-        except CoverageError as err:
+        except OGCError as err:  # CoverageError and the tile-address checks
             await err.response()(scope, receive, send)
             return
         if etag is not None:

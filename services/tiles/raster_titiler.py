@@ -39,6 +39,7 @@ from titiler.core.resources.enums import ImageType
 from titiler.core.utils import render_image
 
 from services.tiles import tms as tms_registry
+from services.errors import OGCError
 from services.tiles.raster_errors import (CoverageError, bad_text, error, not_found_text,
                                           validation_error as invalid_parameters)
 from services.tiles.raster_params import (TileParams, band_params, colormap_dependency,
@@ -133,7 +134,7 @@ def _error_handlers(app: FastAPI) -> None:
     async def invalid(request, exc: Exception):
         return _response(bad_text("invalid", detail=str(exc)[:200]))
 
-    async def coverage_error(request, exc: CoverageError):
+    async def coverage_error(request, exc: OGCError):
         return exc.response()
 
     async def validation_error(request, exc: RequestValidationError):
@@ -160,7 +161,7 @@ def _error_handlers(app: FastAPI) -> None:
     for cls in (MissingBands, InvalidBandName, InvalidBufferSize, InvalidFormat,
                 InvalidColorFormat, InvalidColorMapName, InvalidExpression):
         app.add_exception_handler(cls, invalid)  # the typed dependencies should prevent these
-    app.add_exception_handler(CoverageError, coverage_error)
+    app.add_exception_handler(OGCError, coverage_error)  # CoverageError, tile addresses
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, internal)

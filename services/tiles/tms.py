@@ -12,6 +12,8 @@ from functools import lru_cache
 import morecantile
 from morecantile import TileMatrixSet
 
+from services.errors import OGCError
+
 LAMB93_ID = "LAMB93"
 LAMB93_ORIGIN = (0.0, 12_000_000.0)
 # Lambert-93's area of use (metropolitan France), in EPSG:2154 metres, rounded outwards.
@@ -68,3 +70,23 @@ def get(tms_id: str) -> TileMatrixSet | None:
         return registry().get(tms_id)
     except Exception:  # noqa: BLE001 - morecantile raises InvalidIdentifier
         return None
+
+
+def checked(tms_id: str) -> TileMatrixSet:
+    """The tile matrix set, or a 404 naming the sets offered."""
+    tms = get(tms_id)
+    if tms is None:
+        raise OGCError("tiles_unknown_tms", status=404, tms=tms_id[:80], known=", ".join(ids()))
+    return tms
+
+
+def check_tile(tms: TileMatrixSet, z: int, row: int, col: int) -> None:
+    """The one tile-address check of the vector and raster tiles: a 404 unless the tile is
+    inside the set (level in its range, row and column in the matrix of that level)."""
+    if not tms.minzoom <= z <= tms.maxzoom:
+        raise OGCError("tiles_level", status=404, z=z, tms=tms.id, minzoom=tms.minzoom,
+                       maxzoom=tms.maxzoom)
+    matrix = tms.matrix(z)
+    if not (0 <= row < matrix.matrixHeight and 0 <= col < matrix.matrixWidth):
+        raise OGCError("tiles_outside_matrix", status=404, z=z, row=row, col=col, tms=tms.id,
+                       height=matrix.matrixHeight, width=matrix.matrixWidth)

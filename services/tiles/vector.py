@@ -103,13 +103,10 @@ def _tile(tms_id: str, z: str, row: str, col: str) -> TileBox | Response:
         zi, ri, ci = int(z), int(row), int(col)
     except ValueError:
         return OGCError("tiles_address_not_integer", z=z, row=row, col=col).response()
-    if not tms.minzoom <= zi <= tms.maxzoom:
-        return OGCError("tiles_level", z=zi, tms=tms_id, minzoom=tms.minzoom,
-                        maxzoom=tms.maxzoom).response()
-    matrix = tms.matrix(zi)
-    if not (0 <= ri < matrix.matrixHeight and 0 <= ci < matrix.matrixWidth):
-        return OGCError("tiles_outside_matrix", z=zi, row=ri, col=ci, tms=tms_id,
-                        height=matrix.matrixHeight, width=matrix.matrixWidth).response()
+    try:
+        tms_registry.check_tile(tms, zi, ri, ci)
+    except OGCError as err:
+        return err.response()
     return tile_box(tms.id, zi, ri, ci)
 
 

@@ -53,6 +53,10 @@ def on_message(message, tag, level) -> None:
     logged.append({"tag": tag, "level": int(level), "message": message[:300]})
 
 
+# QGIS keeps tiles in a disk cache shared by its processes: start empty, so that every tile
+# of this run is requested (and its reply recorded)
+if QgsNetworkAccessManager.instance().cache() is not None:
+    QgsNetworkAccessManager.instance().cache().clear()
 QgsNetworkAccessManager.instance().finished.connect(on_finished)
 QgsApplication.messageLog().messageReceived.connect(on_message)
 
