@@ -4,7 +4,7 @@ One line per process; `artois-geo serve` publishes each as /processes/{id}.
 """
 PROCESSES: dict[str, str] = {
     "mutability": "processes.mutability.processor.MutabilityProcessor",
-    "solar-potential": "processes.solar.processor.SolarPotentialProcessor",
+    "solar-potential": "processes.solar_potential.processor.SolarPotentialProcessor",
     "risk-matrix": "processes.risk_matrix.processor.RiskMatrixProcessor",
-    "zonal-statistics": "processes.zonal_stats.processor.ZonalStatisticsProcessor",
+    "zonal-statistics": "processes.zonal_statistics.processor.ZonalStatisticsProcessor",
 }

@@ -5,7 +5,7 @@ Thin: it validates the inputs, reads the roofs (``batiments`` collection through
 calls the pure model in ``core`` (and ``shading``), and writes a GeoJSON FeatureCollection in
 CRS84. ``run(inputs)`` does all of it and is a plain module-level function (picklable), so a
 job manager can call it in a worker process; ``SolarPotentialProcessor.execute`` wraps it.
-Reading the roofs and the surface model, and the errors, are in :mod:`processes.solar.roofs`
+Reading the roofs and the surface model, and the errors, are in :mod:`processes.solar_potential.roofs`
 (the errors are re-exported here).
 
 Errors are ``SolarProcessError`` (400) / ``SolarNotFound`` (404): ``processes.inputs.InputError``
@@ -23,8 +23,8 @@ import numpy as np
 from pygeoapi.process.base import BaseProcessor
 
 from processes.inputs import INSEE_RE, is_insee
-from processes.solar import core
-from processes.solar.roofs import (  # noqa: F401 - BATIMENTS, ROOF_*_NAMES re-exported
+from processes.solar_potential import core
+from processes.solar_potential.roofs import (  # noqa: F401 - BATIMENTS, ROOF_*_NAMES re-exported
     _DSM_NAME,
     BATIMENTS,
     ROOF_AZIMUTH_NAMES,
@@ -89,7 +89,7 @@ PROCESS_METADATA = {
     "links": [{
         "type": "text/html", "rel": "about", "hreflang": "en",
         "title": "pvlib python, the model library (sources and figures: "
-                 "processes/solar/data/SOURCES.md)",
+                 "processes/solar_potential/data/SOURCES.md)",
         "href": "https://pvlib-python.readthedocs.io/",
     }],
     "inputs": {
@@ -237,7 +237,7 @@ def run(inputs: dict[str, Any]) -> dict[str, Any]:
     FeatureCollection (CRS84). Raises ``SolarProcessError`` / ``SolarNotFound``."""
     import geopandas as gpd
 
-    from processes.solar import shading
+    from processes.solar_potential import shading
 
     data = check_inputs(inputs)
     chosen = [k for k in ("batiments", "commune", "roofs") if k in data]
@@ -380,7 +380,7 @@ def _metadata(params, climate, classes, dsm) -> dict[str, Any]:
                      "en": c["en"]} for c in classes],
         "ombrage": ("modèle numérique de surface : " + Path(dsm).name) if dsm else
                    "aucun (pas de dsm) / none (no dsm)",
-        "sources": "processes/solar/data/SOURCES.md",
+        "sources": "processes/solar_potential/data/SOURCES.md",
     }
 
 

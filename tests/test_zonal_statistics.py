@@ -13,7 +13,7 @@ import rasterio.mask
 import shapely.geometry
 
 from conftest import PROJECT, VAR
-from processes.zonal_stats import core
+from processes.zonal_statistics import core
 
 EXECUTE = "/processes/zonal-statistics/execution"
 RAMP = json.loads((PROJECT / "styles" / "surchauffe.ramp.json").read_text(encoding="utf-8"))
@@ -57,7 +57,7 @@ def test_core_statistics_on_a_small_array():
 
 
 def test_core_has_no_web_or_store_imports():
-    tree = ast.parse((PROJECT / "processes" / "zonal_stats" / "core.py").read_text())
+    tree = ast.parse((PROJECT / "processes" / "zonal_statistics" / "core.py").read_text())
     imported = {n.names[0].name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)}
     imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree)
                  if isinstance(n, ast.ImportFrom)}

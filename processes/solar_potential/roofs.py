@@ -3,7 +3,7 @@
 The roofs come from the ``batiments`` collection (ids, or all the buildings of a municipality,
 through ``services.layers``) or from the GeoJSON polygons of the request (CRS84, projected to
 the storage CRS); the optional surface model (``dsm``) is a raster collection or a GeoTIFF file
-of the store folder. Used by :mod:`processes.solar.processor`, which re-exports the errors.
+of the store folder. Used by :mod:`processes.solar_potential.processor`, which re-exports the errors.
 
 Errors are ``SolarProcessError`` (400) / ``SolarNotFound`` (404): ``processes.inputs.InputError``
 subclasses (services.errors.OGCError, pygeoapi ProcessorExecuteError) in French and English.

@@ -14,7 +14,7 @@ import shapely
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-from processes.solar import core, processor, shading
+from processes.solar_potential import core, processor, shading
 from reference import CATALOG, reference
 from services.demo import batiments
 
