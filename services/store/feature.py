@@ -24,6 +24,7 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from services.catalog import CollectionSpec
+from services.errors import OGCError
 from services.i18n import message
 
 CRS_2154 = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}}
@@ -47,34 +48,34 @@ class Problem:
         return {"code": self.code, "field": self.field, "fr": texts["fr"], "en": texts["en"]}
 
 
-class WriterError(Exception):
-    """A refused change; `status` is the HTTP status the API answers with."""
+class WriterError(OGCError):
+    """A refused change (the one error type: status, OGC code, message key and parameters);
+    the API answers with its status, `artois-geo import` prints its texts."""
     status = 400
-    ogc_code = "InvalidParameterValue"
+    code = "InvalidParameterValue"
 
     def __init__(self, key: str, status: int | None = None, **params: Any):
-        self.key = key
-        self.params = params
-        if status is not None:
-            self.status = status
-        self.texts = message(key, **params)
-        super().__init__(self.texts["en"])
+        super().__init__(key, status=status, params=params)
+
+    @property
+    def ogc_code(self) -> str:
+        return self.code
 
 
 class CollectionNotFound(WriterError):
-    status, ogc_code = 404, "NotFound"
+    status, code = 404, "NotFound"
 
 
 class NotEditable(WriterError):
-    status, ogc_code = 405, "MethodNotAllowed"
+    status, code = 405, "MethodNotAllowed"
 
 
 class FeatureNotFound(WriterError):
-    status, ogc_code = 404, "NotFound"
+    status, code = 404, "NotFound"
 
 
 class FeatureExists(WriterError):
-    status, ogc_code = 409, "Conflict"
+    status, code = 409, "Conflict"
 
 
 class InvalidFeature(WriterError):
@@ -82,14 +83,9 @@ class InvalidFeature(WriterError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
-        head = message("feature_rejected")
         texts = [p.texts for p in self.problems]
-        self.key = "feature_rejected"
-        self.params = {}
-        sep = {"fr": " : ", "en": ": "}
-        self.texts = {lang: head[lang] + sep[lang] + "; ".join(t[lang] for t in texts)
-                      for lang in head}
-        Exception.__init__(self, self.texts["en"])
+        super().__init__("feature_rejected_because", reasons={
+            lang: "; ".join(t[lang] for t in texts) for lang in ("fr", "en")})
 
 
 # ---------------------------------------------------------------------------- features

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -21,14 +20,13 @@ import numpy as np
 import rasterio
 
 from services.settings import PROJECT_DIR, get_settings
+from services.store import get_catalog
 from services.tiles.raster_errors import bad_text, not_found_text
 
 STYLES_DIR = PROJECT_DIR / "styles"
 SUMMER = ((6, 1), (8, 31))         # the summers the coverage years stand for: 1 June - 31 August
 
-_manifest_cache: dict[Path, tuple[int, dict]] = {}
-_coverage_cache: dict[str, "Coverage"] = {}  # collection id -> files, for the cached manifest
-_manifest_lock = threading.Lock()
+_coverage_cache: dict[str, tuple[int, "Coverage"]] = {}  # id -> (manifest mtime, its files)
 
 
 def manifest() -> dict[str, Any]:
@@ -36,22 +34,9 @@ def manifest() -> dict[str, Any]:
 
 
 def manifest_version() -> tuple[int, dict[str, Any]]:
-    """(mtime, content) of the build manifest of the store in use, re-read only when the
-    file changes."""
-    settings = get_settings()
-    path = settings.store_dir / ("manifest-postgis.json" if settings.database_url
-                                 else "manifest.json")
-    try:
-        mtime = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return 0, {}
-    with _manifest_lock:
-        cached = _manifest_cache.get(path)
-        if cached is None or cached[0] != mtime:
-            cached = (mtime, json.loads(path.read_text()))
-            _manifest_cache[path] = cached
-            _coverage_cache.clear()
-        return cached
+    """(mtime, content) of the build manifest of the store in use (the store's Catalog,
+    re-read only when the file changes)."""
+    return get_catalog().manifest_version()
 
 
 def is_coverage(collection_id: str) -> bool:
@@ -76,11 +61,11 @@ class Coverage:
 
 def coverage(collection_id: str) -> Coverage:
     """The coverage collection `collection_id`, or a 404 (unknown or not a coverage)."""
-    _, content = manifest_version()
-    found = _coverage_cache.get(collection_id)
-    if found is None:
-        found = _coverage_cache[collection_id] = _read_coverage(collection_id, content)
-    return found
+    mtime, content = manifest_version()
+    cached = _coverage_cache.get(collection_id)
+    if cached is None or cached[0] != mtime:
+        cached = _coverage_cache[collection_id] = (mtime, _read_coverage(collection_id, content))
+    return cached[1]
 
 
 def _read_coverage(collection_id: str, content: dict[str, Any]) -> Coverage:
