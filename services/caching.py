@@ -4,7 +4,8 @@
   If-Match compares strongly); otherwise a weak ETag from a hash of the body. Weak, because the
   gzip layer outside may re-encode the body (RFC 9110 §8.8.1: same meaning, other bytes).
 - If-None-Match matching the ETag (weak comparison, lists and `*`) answers 304 with no body.
-- Cache-Control by kind of resource (CACHE_POLICIES): tiles, styles and tile matrix sets may be
+- Cache-Control by kind of the matched route (services/routes.py, found once per request
+  and shared with the metrics): tiles, styles and tile matrix sets may be
   reused for a while; items and collections are revalidated on every use (`no-cache`: the
   304 saves the transfer, and an edit is seen at once); jobs, results, health and metrics are
   never stored. Every value can be changed from the environment (services.settings).
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.routes import RouteTable, route_of
+
 NO_STORE = "no-store"
 
 
@@ -30,21 +33,9 @@ class CachePolicy:
     private: str = NO_STORE
 
 
-# first match wins; paths are matched without the query string
-_RULES: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"^/(health|ready|metrics)$"), "private"),
-    (re.compile(r"^/(jobs|processes/[^/]+/execution)(/|$)"), "private"),
-    (re.compile(r"/tiles/[^/]+/\d+/\d+/\d+$"), "tiles"),
-    (re.compile(r"^/(tileMatrixSets|vendor|map/vendor|map/static|styles)(/|$)"), "static"),
-    (re.compile(r"^/collections/[^/]+/(styles|legend)(/|$)"), "static"),
-]
-
-
-def policy_for(path: str, policy: CachePolicy) -> str:
-    for pattern, kind in _RULES:
-        if pattern.search(path):
-            return getattr(policy, kind)
-    return policy.data
+def policy_for(kind: str, policy: CachePolicy) -> str:
+    """The Cache-Control of a kind of route (services.routes.RouteInfo.kind)."""
+    return getattr(policy, kind, policy.data)
 
 
 # pygeoapi stamps each feature collection with the time of the answer: left out of the hash,
@@ -91,15 +82,17 @@ def _merge_vary(headers: list[tuple[bytes, bytes]], names: tuple[str, ...]) -> N
 class HTTPCaching:
     """ASGI middleware; buffers GET/HEAD 200 bodies (pygeoapi does not stream) to tag them."""
 
-    def __init__(self, app: ASGIApp, policy: CachePolicy | None = None):
+    def __init__(self, app: ASGIApp, policy: CachePolicy | None = None,
+                 routes: RouteTable | None = None):
         self.app = app
         self.policy = policy or CachePolicy()
+        self.routes = routes or RouteTable([])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        cache_control = policy_for(scope["path"], self.policy)
+        cache_control = policy_for(route_of(scope, self.routes).kind, self.policy)
         if_none_match = None
         for key, value in scope.get("headers", []):
             if key == b"if-none-match":

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from typing import Any
 
@@ -22,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.routes import RouteTable, route_of
 from services.settings import get_settings
 
 ACCESS_LOG = logging.getLogger("artois_geo.access")
@@ -35,49 +35,23 @@ LATENCY = Histogram("artois_http_request_duration_seconds", "Time to answer a re
 JOBS = Gauge("artois_jobs", "Jobs in the job store by status", ["status"],
              multiprocess_mode="livemax")
 
-# Label values must stay few: a path becomes the kind of resource it names.
-_ROUTE_PATTERNS = [
-    (re.compile(r"^/collections/[^/]+/items/[^/]+$"), "/collections/{id}/items/{fid}"),
-    (re.compile(r"^/collections/[^/]+/items$"), "/collections/{id}/items"),
-    (re.compile(r"^/collections/[^/]+/map/tiles/[^/]+/\d+/\d+/\d+$"),
-     "/collections/{id}/map/tiles/{tms}/{z}/{y}/{x}"),
-    (re.compile(r"^/collections/[^/]+/tiles/[^/]+/\d+/\d+/\d+$"),
-     "/collections/{id}/tiles/{tms}/{z}/{y}/{x}"),
-    (re.compile(r"^/tiles/[^/]+/\d+/\d+/\d+$"), "/tiles/{tms}/{z}/{y}/{x}"),
-    (re.compile(r"^/collections/[^/]+/coverage"), "/collections/{id}/coverage"),
-    (re.compile(r"^/collections/[^/]+/styles"), "/collections/{id}/styles"),
-    (re.compile(r"^/collections/[^/]+/[^/]+"), "/collections/{id}/other"),
-    (re.compile(r"^/collections/[^/]+$"), "/collections/{id}"),
-    (re.compile(r"^/processes/[^/]+/execution$"), "/processes/{id}/execution"),
-    (re.compile(r"^/processes/[^/]+$"), "/processes/{id}"),
-    (re.compile(r"^/jobs/[^/]+/results$"), "/jobs/{id}/results"),
-    (re.compile(r"^/jobs/[^/]+$"), "/jobs/{id}"),
-    (re.compile(r"^/map(/.*)?$"), "/map"),
-]
-_FIXED = {"/", "/conformance", "/collections", "/processes", "/jobs", "/openapi", "/health",
-          "/ready", "/metrics", "/tileMatrixSets", "/styles", "/tiles"}
-
-
-def route_label(path: str) -> str:
-    if path in _FIXED:
-        return path
-    for pattern, label in _ROUTE_PATTERNS:
-        if pattern.match(path):
-            return label
-    return "other"
-
-
 class RequestMetrics:
-    """Counts and times every request; logs it as one JSON line (logger artois_geo.access)."""
+    """Counts and times every request; logs it as one JSON line (logger artois_geo.access).
 
-    def __init__(self, app: ASGIApp):
+    The `route` label is the template of the matched route (services/routes.py), found here,
+    the outermost layer that needs it, and kept in the scope for the caching layer: label
+    values stay few (never a raw path)."""
+
+    def __init__(self, app: ASGIApp, routes: RouteTable | None = None):
         self.app = app
+        self.routes = routes or RouteTable([])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        route = route_of(scope, self.routes).template
         status = 500
 
         async def send_wrapper(msg: Message) -> None:
@@ -90,7 +64,6 @@ class RequestMetrics:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
-            route = route_label(scope["path"])
             REQUESTS.labels(scope["method"], route, str(status)).inc()
             LATENCY.labels(scope["method"], route).observe(elapsed)
             if ACCESS_LOG.isEnabledFor(logging.INFO):

@@ -1,6 +1,7 @@
 """OGC API Features Part 4 (create, replace, update, delete) on editable collections.
 
-An ASGI layer in front of pygeoapi (see services.app.create_app). It answers:
+An ASGI layer in front of pygeoapi (see services.app.create_app), its Starlette routes
+matched on path and method (Transactions._routes). It answers:
 
 - ``POST /collections/{id}/items`` with ``Content-Type: application/geo+json`` -> 201,
   ``Location`` and ``ETag`` (other POSTs, CQL2 JSON queries, go on to pygeoapi);
@@ -36,6 +37,7 @@ import pyproj
 import shapely
 from shapely.geometry import shape
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.auth import KeyStore, require
@@ -50,8 +52,8 @@ LOGGER = logging.getLogger("artois_geo.transactions")
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 MAX_BODY_BYTES = 5 * 1024 * 1024
-ITEMS_RE = re.compile(r"^/collections/([^/]+)/items/?$")
-ITEM_RE = re.compile(r"^/collections/([^/]+)/items/([^/]+)/?$")
+ITEMS = "/collections/{cid}/items"
+ITEM = "/collections/{cid}/items/{fid}"
 ALLOW_ITEMS = "GET, POST, OPTIONS"
 ALLOW_ITEM = "GET, PUT, PATCH, DELETE, OPTIONS"
 ALLOW_READ_ONLY = "GET, OPTIONS"
@@ -179,31 +181,52 @@ class Transactions:
         self.require_if_match = self.settings.require_if_match
         from services.config import CRS_LIST
         self.crs_list = list(CRS_LIST)
+        self.routes = self._routes()
 
     # -- routing --------------------------------------------------------------------
+    def _routes(self) -> list[Route]:
+        """The Part 4 routes, matched on path and method (a trailing slash accepted). Their
+        endpoints may still hand a request on: a POST that is a CQL2 JSON query, a CORS
+        preflight."""
+        routes = []
+        for slash in ("", "/"):
+            routes += [Route(ITEMS + slash, self._post_items, methods=["POST"]),
+                       Route(ITEMS + slash, self._options, methods=["OPTIONS"]),
+                       Route(ITEM + slash, self._get_with_etag, methods=["GET"]),  # and HEAD
+                       Route(ITEM + slash, self._write, methods=["PUT", "PATCH", "DELETE"]),
+                       Route(ITEM + slash, self._options, methods=["OPTIONS"])]
+        return routes
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path, method, headers = scope["path"], scope["method"], scope.get("headers", [])
-        m_items, m_item = ITEMS_RE.match(path), ITEM_RE.match(path)
-        if not (m_items or m_item):
-            await self.app(scope, receive, send)
-            return
-        preflight = method == "OPTIONS" and _header(headers, b"access-control-request-method")
-        if m_items:
-            cid, fid = m_items.group(1), None
-            ours = (method == "OPTIONS" and not preflight) or \
-                (method == "POST" and _media_type(headers) == "application/geo+json")
-        else:
-            cid, fid = m_item.group(1), m_item.group(2)
-            if method in ("GET", "HEAD"):
-                await self._get_with_etag(scope, receive, send, cid, fid)
+        path_matched = False
+        for route in self.routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                params = child["path_params"]
+                await child["endpoint"](scope, receive, send, params["cid"], params.get("fid"))
                 return
-            ours = method in ("PUT", "PATCH", "DELETE") or (method == "OPTIONS" and not preflight)
-        if not ours:  # reads (GET, CQL2 JSON POST): pygeoapi's, a 503 gets Retry-After
+            path_matched = path_matched or match is Match.PARTIAL
+        # reads (GET of items) and other methods: pygeoapi's, a 503 gets Retry-After
+        await self.app(scope, receive, with_retry_after(send) if path_matched else send)
+
+    async def _post_items(self, scope, receive, send, cid, fid) -> None:
+        if _media_type(scope.get("headers", [])) != "application/geo+json":  # a CQL2 query
             await self.app(scope, receive, with_retry_after(send))
             return
+        await self._write(scope, receive, send, cid, fid)
+
+    async def _options(self, scope, receive, send, cid, fid) -> None:
+        if _header(scope.get("headers", []), b"access-control-request-method"):  # preflight
+            await self.app(scope, receive, with_retry_after(send))
+            return
+        await self._write(scope, receive, send, cid, fid)
+
+    async def _write(self, scope, receive, send, cid, fid) -> None:
+        """OPTIONS, POST, PUT, PATCH, DELETE: answered here, errors as OGC exceptions."""
+        path, method, headers = scope["path"], scope["method"], scope.get("headers", [])
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         lang = pick_language(_header(headers, b"accept-language"), (query.get("lang") or [None])[0])
         try:

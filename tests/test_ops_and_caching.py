@@ -243,3 +243,62 @@ def test_openapi_documents_the_front_routes(server):
     assert tms["schema"]["enum"] == ["WebMercatorQuad", "LAMB93"]
     # pygeoapi's own paths are still there
     assert "/collections/friches/items" in oas["paths"]
+
+
+def test_labels_and_policies_come_from_the_matched_route():
+    """One match per request against the routes (services/routes.py): the metric label is the
+    route's template (canonical parameter names, never the raw path) and its kind the cache
+    policy; pygeoapi's `{collection_id:path}` and the front modules' names give one label."""
+    from starlette.routing import Mount, Route
+
+    from services.caching import CachePolicy, policy_for
+    from services.routes import SCOPE_KEY, RouteTable, route_of
+
+    def endpoint(request):  # never called: only the patterns are used
+        raise AssertionError
+
+    table = RouteTable([
+        Route("/health", endpoint),
+        Route("/collections/{cid}/tiles/{tms}/{z}/{row}/{col}", endpoint),
+        Route("/collections/{collectionId}/styles/{styleId}", endpoint),
+        Route("/jobs/{job_id}", endpoint),
+        Mount("", routes=[  # as pygeoapi mounts its own
+            Route("/TileMatrixSets/{tileMatrixSetId}", endpoint),
+            Route("/collections/{collection_id:path}/items", endpoint),
+            Route("/collections/{collection_id:path}/items/{item_id:path}", endpoint),
+            Route("/collections/{collection_id:path}", endpoint)]),
+    ])
+    policy = CachePolicy()
+    expected = {
+        "/health": ("/health", "no-store"),
+        "/jobs/7f3a": ("/jobs/{id}", "no-store"),
+        "/collections/communes/tiles/WebMercatorQuad/12/1379/2078":
+            ("/collections/{id}/tiles/{tms}/{z}/{y}/{x}", policy.tiles),
+        "/collections/friches/styles/default": ("/collections/{id}/styles/{styleId}",
+                                                policy.static),
+        "/TileMatrixSets/LAMB93": ("/TileMatrixSets/{tms}", policy.static),
+        "/collections/friches/items": ("/collections/{id}/items", "no-cache"),
+        "/collections/communes/items/62119": ("/collections/{id}/items/{fid}", "no-cache"),
+        "/collections/friches": ("/collections/{id}", "no-cache"),
+        "/somewhere/else": ("other", "no-cache"),
+    }
+    for path, (template, cache_control) in expected.items():
+        info = table.match(path)
+        assert (info.template, policy_for(info.kind, policy)) == (template, cache_control), path
+        assert info.template in table.templates()
+    # found once: the layers inside read it from the scope
+    scope = {"type": "http", "path": "/collections/friches/items"}
+    first = route_of(scope, table)
+    assert scope[SCOPE_KEY] is first and route_of(scope, RouteTable([])) is first
+
+
+def test_metric_labels_are_route_templates(server):
+    for path, params in (("/collections/communes/tiles/WebMercatorQuad/12/1379/2078", {}),
+                         ("/collections/friches/styles/default", {"f": "qml"}),
+                         ("/collections/communes/items/62119", {})):
+        assert server.get(path, params=params).status_code == 200, path
+    routes = set(re.findall(r'artois_http_requests_total\{[^}]*route="([^"]*)"',
+                            server.get("/metrics").text))
+    assert {"/collections/{id}/tiles/{tms}/{z}/{y}/{x}", "/collections/{id}/styles/{styleId}",
+            "/collections/{id}/items/{fid}"} <= routes, sorted(routes)
+    assert not any(raw in label for label in routes for raw in ("communes", "friches", "62119"))
