@@ -106,10 +106,19 @@ def configure_logging(level: str = "warning", fmt: str = "json", access: bool = 
 
 
 # ---------------------------------------------------------------------------- endpoints
+_last_queue: dict[str, Any] = {}  # the last queue report read, for /health under load
+
+
 async def health(request: Request) -> Response:
-    """Alive (always 200 while the process answers), with the job queue when it can be read."""
+    """Alive (always 200 while the process answers), with the job queue when it can be read
+    within 0.5 s (else the last one read, with its age in seconds)."""
     jobs = await _check(_check_jobs, 0.5)
-    return JSONResponse({"status": "ok", "queue": jobs.get("queue")})
+    queue = jobs.get("queue")
+    if queue is not None:
+        _last_queue.update(queue=queue, at=time.time())
+    elif _last_queue:
+        queue = {**_last_queue["queue"], "age_s": round(time.time() - _last_queue["at"], 1)}
+    return JSONResponse({"status": "ok", "queue": queue})
 
 
 def _check_database() -> dict[str, Any]:

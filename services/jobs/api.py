@@ -97,6 +97,11 @@ def preload() -> None:
         except Exception:  # noqa: BLE001 - a broken process must not stop the server
             import logging
             logging.getLogger("artois_geo.jobs").exception("process %s not loaded", process_id)
+    try:  # the job store set up (tables checked, PostGIS pool opened) before the first request
+        open_store()
+    except Exception:  # noqa: BLE001 - a database down at start: /ready says so, later
+        import logging
+        logging.getLogger("artois_geo.jobs").warning("job store not reachable at start")
 
 
 async def _store():
