@@ -4,7 +4,7 @@ artois-geo (PostGIS store) and tipg, against the ST_AsMVT floor.
     .venv/bin/python bench/tiles_vector.py [--duration 10] [--warmup 2] [--connections 8]
                                            [--tiles 100]
 
-- floor: artois-geo's own tile statement (services.tiles.mvt_postgis, one ST_AsMVT per tile,
+- floor: artois-geo's own tile statement (services.store.postgis.tiles, one ST_AsMVT per tile,
   the same SQL text and parameters) run by 8 threads with one psycopg connection each, no
   HTTP (bench/floor.py's loop);
 - artois-geo and tipg: bench/peers.py starts them as bench/run.py does (`--workers 2`), wrk

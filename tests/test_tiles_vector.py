@@ -205,7 +205,7 @@ def test_collection_links_and_conformance(server):
     tilesets = rels["http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"]
     assert tilesets["href"].endswith("/collections/friches/tiles")
     assert server.http.get(tilesets["href"], timeout=60).status_code == 200
-    # pygeoapi 0.24 drops `templated` from configured links; services.pygeoapi_ext restores it
+    # pygeoapi 0.24 drops `templated` from configured links; services.pygeoapi_compat (patch collection-links) restores it
     (template,) = [link for link in doc["links"] if link.get("type") == MVT]
     assert template["rel"] == "item" and template["templated"] is True
     z, row, col = sample_tile(server, "friches", "WebMercatorQuad")

@@ -19,7 +19,7 @@ The processor returns ``(mime type, value)``: no ``outputs`` selection (or sever
 ``application/json`` ``{"risks": [...], "svg": "<?xml ...<svg ...", "details": {...}}``;
 ``outputs: {"svg": {}}`` alone -> ``image/svg+xml``, the SVG document (with ``response=raw``
 the body *is* the SVG).  pygeoapi's ``to_json`` would rewrite ``<``/``>`` as ``&lt;``/``&gt;``;
-services/pygeoapi_ext.py replaces it in the processes API with a plain JSON dump.
+services/pygeoapi_compat.py (patch to-json) replaces it in the processes API with a plain JSON dump.
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Keyset paging: `next` links carry the last primary key (`cursor=`) instead of an offset,
 so a client walking a large collection never makes the store skip rows from the start.
 
-pygeoapi calls providers without the request; services.pygeoapi_ext records the request of
-the items call in this thread (the call and the provider run in the same worker thread).
+pygeoapi calls providers without the request; services.pygeoapi_compat (patch items-call)
+records the request of the items call in this thread (the call and the provider run in the
+same worker thread).
 """
 from __future__ import annotations
 

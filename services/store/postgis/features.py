@@ -31,7 +31,7 @@ from services.store.postgis.tables import read_table, split
 class RawFeatures(list):
     """A page of features held as the GeoJSON text PostGIS wrote.
 
-    The JSON path splices the text into the response unparsed (see pygeoapi_ext); HTML,
+    The JSON path splices the text into the response unparsed (see services.pygeoapi_compat, patch to-json); HTML,
     CSV and other formatters iterate it, which parses it once on first use.
     """
 
