@@ -65,19 +65,22 @@ def test_targets_exist_and_are_looked_up_where_expected(patch):
 @pytest.mark.parametrize("patch", [p for p in compat.PATCHES if p.name != "gettext-dir"],
                          ids=lambda p: p.name)
 def test_apply_installs_and_restore_removes(patch):
-    was_applied = compat.applied()
-    if was_applied:
-        pytest.skip("patched by another test of this process")
-    before = {t: compat._get(t) for t in patch.targets}
-    compat.apply()
+    was_applied = compat.applied()  # by an earlier test of this process: start from stock
+    compat.restore()
     try:
+        before = {t: compat._get(t) for t in patch.targets}
+        compat.apply()
+        try:
+            for target, value in before.items():
+                assert compat._get(target) is not value, target
+                assert compat.original(target) is value, target
+        finally:
+            compat.restore()
         for target, value in before.items():
-            assert compat._get(target) is not value, target
-            assert compat.original(target) is value, target
+            assert compat._get(target) is value, target
     finally:
-        compat.restore()
-    for target, value in before.items():
-        assert compat._get(target) is value, target
+        if was_applied:
+            compat.apply()
 
 
 def test_each_patch_says_why_and_what_upstream_fix_removes_it():
