@@ -192,6 +192,23 @@ def test_datetime_filter(server):
         assert got
 
 
+def test_datetime_filter_on_a_text_date_column(server):
+    """amenagements-cyclables keeps d_service as ISO text: the interval compares as text on
+    both stores (PostGIS once compared text with timestamptz and refused every request)."""
+    spec = CATALOG["amenagements-cyclables"]
+    ref = reference("amenagements-cyclables")
+    dates = ref[spec.time_field].astype(str)
+    for interval, expected in [
+        ("2018-01-01/..", dates >= "2018-01-01"),
+        ("../2017-12-31", dates <= "2017-12-31"),
+        ("2018-01-01/2022-12-31", (dates >= "2018-01-01") & (dates <= "2022-12-31")),
+    ]:
+        got = ids(all_items(server, "amenagements-cyclables", {"datetime": interval}))
+        assert got == {str(v) for v in ref[expected & ref[spec.time_field].notna()]
+                       [spec.id_field]}, interval
+        assert got
+
+
 def test_property_filter(server):
     ref = reference("friches")
     got = ids(all_items(server, "friches", {"site_statut": "friche avec projet"}))

@@ -160,8 +160,10 @@ class PostGISFeatures(FeatureReader):
             params.append(shapely.to_wkb(paging.bbox_shape(bbox)))
         if datetime_ and self.time_field in self._fields:
             col = self.dialect.quote(self.time_field)
-            cast = "::date" if self._fields[self.time_field].get("format") == "date" else \
-                "::timestamptz"
+            # a date or timestamp column compares as such; a text column (ISO dates kept as
+            # text, e.g. d_service) as text, like the embedded store: never text >= timestamptz
+            cast = {"date": "::date", "date-time": "::timestamptz"}.get(
+                self._fields[self.time_field].get("format"), "")
             if "/" in datetime_:
                 start, end = datetime_.split("/", 1)
                 if start not in ("", ".."):
