@@ -7,4 +7,5 @@ PROCESSES: dict[str, str] = {
     "solar-potential": "processes.solar_potential.processor.SolarPotentialProcessor",
     "risk-matrix": "processes.risk_matrix.processor.RiskMatrixProcessor",
     "zonal-statistics": "processes.zonal_statistics.processor.ZonalStatisticsProcessor",
+    "chiffres-cles-calcul": "processes.chiffres_cles.processor.ChiffresClesProcessor",
 }

@@ -62,12 +62,16 @@ if [ ! -x .venv/bin/python ] || ! python_ok .venv/bin/python; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 if [ "$TEST_TOOLS" = 1 ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,pdf]'
   apt_install gdal-bin python3-qgis chromium
   bash scripts/postgis.sh install
 else
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[pdf]'
 fi
+# PDF of the brownfield sheets (services/fiche.py): WeasyPrint draws text with Debian's pango;
+# without it the server runs and ?f=pdf answers 503 with this command
+apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+  || echo "PDF sheets disabled: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core" >&2
 # The web map's front-end libraries (MapLibre GL JS) come from npm and are served by the
 # server itself (services/webmap.py), never from a CDN.
 if [ -f package-lock.json ]; then

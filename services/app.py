@@ -12,7 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services import pygeoapi_compat
-from services.edge import EdgeGuard
+from services.edge import EdgeGuard, counts_own_body
 # the one error handler and the OGC exception body (DEFAULT_CODES kept importable from here)
 from services.error_handler import OGCExceptionMiddleware, _header
 from services.errors import DEFAULT_CODES, OGCError, exception_body  # noqa: F401
@@ -38,7 +38,8 @@ class RequestGuard:
         if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
             ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
             length = _header(scope, b"content-length")
-            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            if length and length.isdigit() and int(length) > MAX_BODY_BYTES and \
+                    not counts_own_body(scope["path"]):  # those check their own limit
                 raise OGCError("payload_too_large", status=413, code="PayloadTooLarge")
             if scope["path"].endswith("/items") and ctype not in FILTER_MEDIA_TYPES:
                 raise OGCError("unsupported_media_type", status=415,

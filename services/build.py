@@ -4,7 +4,10 @@ Vector layers become one GeoPackage each (EPSG:2154, R*Tree spatial index, an in
 the id field), rasters become Cloud-Optimized GeoTIFFs, and a manifest records extents
 and fields for the configuration. Only pip packages are used (pyogrio bundles GDAL).
 Each file is written under a temporary name and renamed, so a failed build never
-leaves a half-written layer in place.
+leaves a half-written layer in place. The fields of a collection file with a `type` that the
+source lacks become empty columns of that type (on an editable collection already built too:
+its rows are kept). After a build, the processes declaring a `recompute` on a collection it
+changed get a job (services/jobs/triggers.py).
 """
 from __future__ import annotations
 
@@ -123,6 +126,33 @@ def dates_as_text(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     return out, dates
 
 
+# a field of a collection file (JSON type, format) -> (SQLite type, PostgreSQL type)
+FIELD_TYPES = {
+    ("string", None): ("TEXT", "text"),
+    ("string", "date"): ("DATE", "date"),
+    ("string", "date-time"): ("DATETIME", "timestamp with time zone"),
+    ("integer", None): ("INTEGER", "bigint"),
+    ("number", None): ("REAL", "double precision"),
+    ("boolean", None): ("BOOLEAN", "boolean"),
+}
+
+
+def declared_columns(spec: CollectionSpec, present) -> dict[str, tuple[str, str]]:
+    """The fields of the collection file with a `type` that the source lacks (e.g. the
+    observatory's fields of friches, filled by editors): {name: (SQLite type, PostgreSQL
+    type)}. The build adds them as empty columns; a rebuild never empties them."""
+    out = {}
+    for name, conf in (spec.fields or {}).items():
+        if name in present or not isinstance(conf, dict) or "type" not in conf:
+            continue
+        kind, fmt = conf["type"], conf.get("format")
+        types = FIELD_TYPES.get((kind, fmt)) or FIELD_TYPES.get((kind, None))
+        if types is None:
+            raise ValueError(f"{spec.id}: field {name} has an unknown type {kind!r}")
+        out[name] = types
+    return out
+
+
 def extents(gdf: gpd.GeoDataFrame, spec: CollectionSpec) -> dict[str, Any]:
     bbox = outward_bbox(*gdf.to_crs(4326).total_bounds)
     out: dict[str, Any] = {"spatial": {"bbox": bbox, "crs": CRS84}}
@@ -143,26 +173,37 @@ def build_vector(spec: CollectionSpec, layers: dict[str, gpd.GeoDataFrame],
         return {"kind": "features", "store": "postgis", **describe_table(spec.source["postgis_table"])}
     if "generator" in spec.source:
         generate = _load_callable(spec.source["generator"])
-        gdf = generate({k: layers[k] for k in spec.requires}, int(spec.source.get("seed", 0)))
+        # the vector frames it requires (a required coverage is built before it, but is no
+        # frame: a generator reading it finds its files, e.g. processes/chiffres_cles/build.py)
+        gdf = generate({k: layers[k] for k in spec.requires if k in layers},
+                       int(spec.source.get("seed", 0)))
     else:
         gdf = read_source(spec)
     gdf = normalise(gdf, spec)
     layers[spec.id] = gdf
     out, date_columns = dates_as_text(gdf)
+    declared = declared_columns(spec, out.columns)  # empty columns for the editors
     if database_url:
         from services.store.postgis.schema import load_collection
-        loaded = load_collection(spec, out, date_columns)
+        for name in declared:
+            out[name] = pd.Series([None] * len(out), index=out.index, dtype=object)
+        loaded = load_collection(spec, out, date_columns,
+                                 types={name: t[1] for name, t in declared.items()})
         return {"kind": "features", "store": "postgis", "table": loaded["table"],
                 "count": loaded["count"], "changed": loaded["changed"],
-                "extents": extents(gdf, spec)}
+                "removed": loaded["removed"], "extents": extents(gdf, spec)}
+    from services.store.sqlite.schema import add_columns
     target = store / f"{spec.id}.gpkg"
     if spec.editable and target.exists():  # never replace what editors changed since
         from services.store.sqlite.writer import add_missing_rows
+        add_columns(str(target), spec.table, {name: t[0] for name, t in declared.items()})
         added = add_missing_rows(spec, target, out, date_columns)
         return {"kind": "features", "store": "geopackage", "data": str(target),
                 "table": spec.table, "count": added["count"], "changed": added["added"],
                 "extents": extents(gdf, spec)}
     write_geopackage(out, spec, target, date_columns)
+    if declared:
+        add_columns(str(target), spec.table, {name: t[0] for name, t in declared.items()})
     return {"kind": "features", "store": "geopackage", "data": str(target), "table": spec.table,
             "count": len(gdf), "extents": extents(gdf, spec)}
 
@@ -221,4 +262,11 @@ def build(settings: Settings, only: list[str] | None = None) -> dict[str, Any]:
         print(f"  {spec.id:<24} {str(entry.get('count', 'raster')):>6}  {entry['seconds']:.1f} s",
               flush=True)
     catalog.save_manifest(manifest)
+    # the processes that read what changed are recomputed (services/jobs/triggers.py); a
+    # collection the store reports unchanged (PostGIS upserts, editable GeoPackages) is not
+    changed = [cid for cid in wanted if cid in manifest and
+               (manifest[cid].get("changed", 1) or manifest[cid].get("removed"))]
+    if changed:
+        from services.jobs.triggers import data_changed
+        data_changed(sorted(changed), settings, cause="build")
     return manifest

@@ -38,6 +38,7 @@ class CollectionSpec:
     units: str | None = None
     editable: bool = False
     tile_min_zoom: int = 0             # WebMercatorQuad zoom from which vector tiles show it
+    photos: dict | None = None         # site photos: max_bytes, max_per_feature, types
 
     @property
     def table(self) -> str:

@@ -41,6 +41,8 @@ COMMON = {"f", "lang", "_"}
 ITEMS = COMMON | {"bbox", "bbox-crs", "crs", "limit", "offset", "resulttype", "datetime",
                   "sortby", "properties", "skipGeometry", "q", "filter", "filter-lang",
                   "filter-crs", "cursor"}
+AGGREGATE = COMMON | {"bbox", "bbox-crs", "datetime", "filter", "filter-lang", "filter-crs",
+                      "groupby", "metrics"}  # services/aggregate.py
 # pygeoapi's routes whose parameters are known (None: the collection's properties too)
 _ROUTES: list[tuple[re.Pattern, set[str], bool]] = [
     (re.compile(r"^/?$"), COMMON, False),
@@ -50,8 +52,25 @@ _ROUTES: list[tuple[re.Pattern, set[str], bool]] = [
     (re.compile(r"^/collections/[^/]+/items/?$"), ITEMS, True),
     (re.compile(r"^/collections/[^/]+/items/[^/]+/?$"), COMMON | {"crs"}, False),
     (re.compile(r"^/collections/[^/]+/(queryables|schema)/?$"), COMMON | {"profile"}, False),
+    (re.compile(r"^/collections/[^/]+/aggregate/?$"), AGGREGATE, False),
     (re.compile(r"^/processes(/[^/]+)?/?$"), COMMON | {"limit"}, False),
+    # the definitions of the key figures (services/keyfigures.py: f=json|csv, which it checks)
+    (re.compile(r"^/chiffres-cles/indicateurs/?$"), COMMON, False),
+    # the territory pages (services/territoires.py: f=html, which it checks)
+    (re.compile(r"^/territoires(/[^/]+)?/?$"), COMMON, False),
+    # site photos (services/photos.py, which checks the values)
+    (re.compile(r"^/collections/[^/]+/items/[^/]+/photos$"), COMMON | {"caption"}, False),
+    (re.compile(r"^/collections/[^/]+/items/[^/]+/photos/[^/]+$"), COMMON | {"size"}, False),
+    # the brownfield sheet (services/fiche.py: f=html|pdf, which it checks)
+    (re.compile(r"^/collections/[^/]+/items/[^/]+/fiche/?$"), COMMON, False),
 ]
+# routes that count their own body as it arrives, with their own limit (process execution:
+# ARTOIS_JOB_MAX_INPUT_BYTES; photo uploads: the collection's `photos.max_bytes`)
+OWN_BODY = re.compile(r"^/processes/[^/]+/execution/?$|^/collections/[^/]+/items/[^/]+/photos$")
+
+
+def counts_own_body(path: str) -> bool:
+    return path.endswith("/execution") or OWN_BODY.match(path) is not None
 
 
 class EdgeError(OGCError):
@@ -122,6 +141,7 @@ VALIDATORS: dict[str, Callable[[str, str], None]] = {
     "filter-crs": length(200), "q": length(1_000, 50), "sortby": length(2_000, 100),
     "properties": length(5_000, 200), "f": length(20), "lang": length(50),
     "skipGeometry": length(10), "resulttype": length(10), "profile": length(200),
+    "groupby": length(1_000, 20), "metrics": length(2_000, 50),
 }
 
 
@@ -248,8 +268,8 @@ class EdgeGuard:
 
     @staticmethod
     def _streamed(scope: Scope) -> bool:
-        """Routes that count their own body as it arrives (process execution)."""
-        return scope.get("path", "").endswith("/execution")
+        """Routes that count their own body as it arrives (OWN_BODY)."""
+        return counts_own_body(scope.get("path", ""))
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send, err: EdgeError) -> None:

@@ -4,7 +4,9 @@ Each module listed in FRONT_MODULES is a small, swappable part. It may define:
 - `routes() -> list[starlette.routing.BaseRoute]`: its endpoints (matched before pygeoapi);
 - `collection_links(spec, base_url) -> list[dict]`: links added to a collection's metadata;
 - `conformance() -> list[str]`: conformance classes it implements;
-- `landing_links(base_url) -> list[dict]`: links added to the landing page.
+- `landing_links(base_url) -> list[dict]`: links added to the landing page;
+- `openapi(oas, collection_ids, coverage_ids)`: adds its paths to the OpenAPI document, as
+  they are answered (after services/front_openapi.py has bundled and annotated the rest).
 A request no route matches goes on to pygeoapi unchanged.
 """
 from __future__ import annotations
@@ -25,6 +27,10 @@ FRONT_MODULES = (
     "services.styles",         # OGC API Styles: QML, SLD 1.1, MapLibre style JSON
     "services.webmap",         # /map: the agency's MapLibre web map
     "services.vendor",         # /vendor: the libraries of pygeoapi's HTML pages (no CDN)
+    "services.photos",         # site photos of features: list, upload, image, delete
+    "services.aggregate",      # /collections/{id}/aggregate: grouped figures for dataviz
+    "services.fiche",          # /collections/friches/items/{id}/fiche: a friche's sheet
+    "services.keyfigures",     # /chiffres-cles/indicateurs: the key figures' definitions
 )
 
 
@@ -63,6 +69,12 @@ def landing_links(base_url: str) -> list[dict[str, Any]]:
         if hasattr(module, "landing_links"):
             links.extend(module.landing_links(base_url))
     return links
+
+
+def openapi(oas: dict[str, Any], collection_ids: list[str], coverage_ids: list[str]) -> None:
+    for module in modules():
+        if hasattr(module, "openapi"):
+            module.openapi(oas, collection_ids, coverage_ids)
 
 
 def conformance() -> list[str]:

@@ -115,6 +115,8 @@ def extend(oas: dict[str, Any], collection_ids: list[str], coverage_ids: list[st
     document(oas)  # execution and jobs: credentials, the job token, their status codes
     bundle(oas)    # a self-contained document: no reference to a remote schema
     annotate(oas)  # every status code and media type sent
+    from services import front
+    front.openapi(oas, collection_ids, coverage_ids)  # the modules' own paths, as answered
 
 
 # ---------------------------------------------------------------------------- bundling

@@ -320,6 +320,9 @@ def import_file(settings: Settings, collection_id: str, path: Path, *, mode: str
         report["inserted"] = report["updated"] = 0
         return report
     report["seconds"] = round(time.perf_counter() - started, 2)
+    if report["written"]:  # committed: the processes reading it are recomputed
+        from services.jobs.triggers import data_changed
+        data_changed([collection_id], settings, cause=f"import {path.name} ({user or 'cli'})")
     return report
 
 
@@ -475,6 +478,8 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
             restored = w.restore(args.feature_id, args.audit_id)
     except WriterError as err:
         return _print_error(err)
+    from services.jobs.triggers import data_changed  # committed: recompute what reads it
+    data_changed([args.collection], settings, cause=f"restore {args.feature_id}")
     if restored is None:
         print(f"Élément supprimé (il n'existait pas avant l'entrée {args.audit_id}) / "
               f"feature removed (it did not exist before entry {args.audit_id})")

@@ -25,7 +25,8 @@ from services.style_encodings import QGIS_VERSION, Style, load_index, qml_elemen
 
 PROJECT_CRS = "EPSG:2154"
 GROUPS = {  # layer tree, top to bottom; within a group, the first layer is drawn on top
-    "Territoire": ["communes", "epci", "batiments", "qpv", "habitat-communes"],
+    "Territoire": ["communes", "epci", "batiments", "qpv", "habitat-communes", "chiffres-cles",
+                   "indicateurs-sociaux"],
     "Friches et foncier": ["friches", "zae", "puits-miniers", "terrils"],
     "Mobilité": ["amenagements-cyclables", "arrets-transport", "echangeurs-autoroutiers",
                  "routes-principales"],
@@ -41,8 +42,14 @@ HIDDEN = {"batiments", "alea-argiles", "bruit", "qualite-air", "qpv", "habitat-c
           "arrets-transport", "echangeurs-autoroutiers", "routes-principales",
           "commerces-services", "postes-electriques", "reseaux-chaleur",
           "zonages-environnementaux", "trame-verte-bleue", "servitudes-patrimoniales",
-          "sites-icpe", "cavites-souterraines", "zones-acceleration-enr"}
+          "sites-icpe", "cavites-souterraines", "zones-acceleration-enr",
+          "chiffres-cles",  # the key figures: 310 outlines over the communes, read in the table
+          "indicateurs-sociaux"}  # societal risk matrix: one fill per commune, over the communes
 TERRITORY_CRS84 = (1.75003, 50.19043, 2.94175, 50.64345)  # the 305 communes, when no manifest
+# layers whose features have a sheet (services/fiche.py): their map tip (QGIS, and Lizmap's
+# popups when the popup source is "qgis") links to it, and an "open URL" action opens it
+SHEETS = {"friches": {"id": "site_id", "title": "Fiche de la friche / Brownfield sheet",
+                      "short": "Fiche", "lines": ("comm_nom", "site_statut")}}
 WMS_CRS = ["EPSG:2154", "EPSG:3857", "EPSG:4326"]
 GEOMETRY = {"Point": "Point", "MultiPoint": "Point", "LineString": "Line",
             "MultiLineString": "Line", "Polygon": "Polygon", "MultiPolygon": "Polygon"}
@@ -165,12 +172,40 @@ def _maplayer(spec: CollectionSpec, base: str, styles: dict[str, Style],
     for flag, value in (("Identifiable", "1"), ("Removable", "1"), ("Searchable", "1"),
                         ("Private", "0")):
         _text(flags, flag, value)
+    if spec.id in SHEETS and not raster:
+        _sheet(layer, spec, base)
     default = styles.get("default")
     if raster or default is None:
         layer.extend(_xyz_pipe() if raster else [])
     else:
         layer.extend(qml_elements(default))
     return layer
+
+
+def sheet_url(base: str, cid: str) -> str:
+    """The address of a feature's sheet, with the QGIS expression of its id."""
+    return f'{base}/collections/{cid}/items/[% "{SHEETS[cid]["id"]}" %]/fiche'
+
+
+def _sheet(layer: ET.Element, spec: CollectionSpec, base: str) -> None:
+    """The map tip and the default action of a layer whose features have a sheet."""
+    sheet = SHEETS[spec.id]
+    name = f'[% "{spec.title_field or sheet["id"]}" %]'
+    lines = "".join(f'<br>[% "{field}" %]' for field in sheet["lines"])
+    url = sheet_url(base, spec.id)
+    _text(layer, "previewExpression", f'"{spec.title_field or sheet["id"]}"')
+    _text(layer, "mapTip", f'<div class="artois-sheet"><strong>{name}</strong> '
+                           f'([% "{sheet["id"]}" %]){lines}<br>'
+                           f'<a href="{url}" target="_blank">{sheet["title"]}</a></div>')
+    actions = ET.SubElement(layer, "attributeactions")
+    action_id = "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"artois-geo/sheets/{spec.id}")) + "}"
+    ET.SubElement(actions, "defaultAction", key="Canvas", value=action_id)
+    setting = ET.SubElement(actions, "actionsetting", {
+        "id": action_id, "type": "5",  # QgsAction::OpenUrl
+        "name": sheet["title"], "shortTitle": sheet["short"], "action": url, "icon": "",
+        "capture": "0", "notificationMessage": "", "isEnabledOnlyWhenEditable": "0"})
+    for scope in ("Feature", "Canvas", "Field"):
+        ET.SubElement(setting, "actionScope", id=scope)
 
 
 def _property(parent: ET.Element, name: str, kind: str, value) -> None:

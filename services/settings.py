@@ -87,6 +87,13 @@ class Settings(BaseSettings):
                                    "an estimated numberMatched")
     tile_max_features: int = Field(20_000, description="Features at most in one vector "
                                    "tile and layer")
+    # -- site photos (services/photos.py) ---------------------------------------------
+    photo_max_bytes: int = Field(16 * 1_048_576, description="Largest photo upload, any "
+                                 "collection (a collection's `photos.max_bytes` applies below)")
+    photo_max_pixels: int = Field(50_000_000, description="Largest photo in pixels (width x "
+                                  "height, read before decoding: decompression bombs)")
+    cache_photos: str = Field("public, max-age=3600",
+                              description="Cache-Control of photo images and thumbnails")
     database_url: str | None = Field(
         None, validation_alias=AliasChoices("DATABASE_URL", "ARTOIS_DATABASE_URL"),
         description="PostgreSQL/PostGIS URL; unset = embedded GeoPackage store")

@@ -243,6 +243,7 @@ class Transactions:
                 raise HTTPProblem("not_editable", status=405, collection=cid,
                                   headers=[(b"allow", ALLOW_READ_ONLY.encode())])
             principal = self._authorise(headers)
+            send = self._recompute_before(send, spec.id, f"{method} {path} ({principal.user})")
             if method == "POST":
                 await self._create(scope, receive, send, spec, principal)
             elif method == "PUT":
@@ -362,6 +363,20 @@ class Transactions:
             return reader.etag(fid)
 
     # -- helpers --------------------------------------------------------------------
+    def _recompute_before(self, send: Send, cid: str, cause: str) -> Send:
+        """`send` that, before a successful answer (sent once the write has committed), gives
+        the processes whose stored results read `cid` a job (services/jobs/triggers.py, off
+        the event loop, never raises): the client's next request sees the job queued."""
+        async def wrapped(msg):
+            if msg["type"] == "http.response.start" and msg["status"] < 300:
+                from services.jobs.triggers import data_changed
+                try:
+                    await run_in_threadpool(data_changed, [cid], self.settings, cause=cause)
+                except Exception:  # noqa: BLE001 - the write is done: answer it
+                    LOGGER.exception("recompute after %s", cause)
+            await send(msg)
+        return wrapped
+
     @staticmethod
     def _locked_current(w, spec, fid, if_match):
         current = w.get(fid)  # PostGIS: FOR UPDATE; GeoPackage: under BEGIN IMMEDIATE

@@ -22,7 +22,8 @@ COVERAGES = [s.id for s in CATALOG.values() if s.kind == "coverage"]
 def reference(collection_id: str) -> gpd.GeoDataFrame:
     spec = CATALOG[collection_id]
     if "generator" in spec.source:
-        layers = {r: reference(r) for r in spec.requires}
+        layers = {r: reference(r) for r in spec.requires  # coverages are no frames
+                  if CATALOG[r].kind == "features"}
         gdf = _load_callable(spec.source["generator"])(layers, int(spec.source.get("seed", 0)))
     else:
         gdf = read_source(spec)

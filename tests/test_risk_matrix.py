@@ -1,6 +1,7 @@
 """The risk-matrix process: the data-driven core (rules -> classes -> grid), the indicators on
 the real layers checked against independent geopandas/rasterio computations, the SVG grid, the
-seeded hazard generators, and the process over real HTTP on both stores."""
+seeded hazard generators, the actions and trend of the environmental side, and the process
+over real HTTP on both stores (the societal side: tests/test_risk_matrix_societal.py)."""
 from __future__ import annotations
 
 import copy
@@ -29,16 +30,9 @@ PROCESS = "/processes/risk-matrix/execution"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 HAZARDS = ["alea-inondation", "alea-argiles", "bruit", "qualite-air"]
 ENV_IDS = [f"R{i}" for i in range(1, 9)]
-SOC_IDS = [f"S{i}" for i in range(1, 8)]
+SOC_IDS = ["R1", "R2", "R3", "R5", "R6", "R7", "R8", "R9", "R11", "R12", "R14", "R17"]
 #: Béthune (town on the Lawe), Lens (core of the mining basin), Anvin (rural Ternois, Ternoise)
 COMMUNES = ["62119", "62498", "62036"]
-ALL_SOCIETAL = {
-    "part_population_qpv_pct": 22.0, "part_75_ans_plus_pct": 9.1, "taux_pauvrete_pct": 27.0,
-    "apl_medecins_generalistes": 2.2, "temps_acces_urgences_min": 12,
-    "part_menages_sans_voiture_pct": 21.0, "temps_acces_gare_min": 8,
-    "part_parc_prive_potentiellement_indigne_pct": 7.5, "pression_demande_logement_social": 4.2,
-    "nb_signaux_fragilite_employeur": 1, "part_emplois_premier_employeur_pct": 12.0,
-}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +55,9 @@ def test_packaged_rules_are_complete(rules):
     for risk in rules["environmental"] + rules["societal"]["risks"]:
         assert risk["probability"]["indicator"] in sources_md
         assert risk["gravity"]["indicator"] in sources_md
+    # the ids the source does not name are reserved, never used
+    assert rules["societal"]["reserved"] == ["R4", "R10", "R13", "R15", "R16"]
+    assert not set(rules["societal"]["reserved"]) & set(SOC_IDS)
 
 
 def test_classify_increasing_decreasing_cap_fixed_missing(rules):
@@ -141,27 +138,19 @@ def test_editing_a_threshold_in_a_copy_changes_the_class(rules, tmp_path):
     (lambda d: d["grid"].pop("Mineur"), "grid rows"),
     (lambda d: d["grid"]["Majeur"].__setitem__(0, "rouge"), "not a criticity"),
     (lambda d: d["environmental"][1].update(id="R1"), "duplicate"),
-    (lambda d: d["societal"]["risks"][0]["probability"].update(indicator="inconnu"), "neither"),
+    (lambda d: d["societal"]["risks"][0]["probability"].update(indicator="inconnu"),
+     "not a declared"),
+    (lambda d: d["societal"]["risks"][0].update(id="R4"), "reserved"),
+    (lambda d: d["societal"]["indicators"]["population_qpv"]["derive"].update(
+        product=["population", "nb_chomeurs"]), "not declared above"),
+    (lambda d: d["societal"]["indicators"]["population"]["compute"].update(kind="guess"),
+     "compute.kind"),
+    (lambda d: d["environmental"][0]["trend"].pop("stable_band"), "stable_band"),
+    (lambda d: d["societal"]["deprecated"]["risks"].update(S8="R99"), "not a risk"),
 ])
 def test_inconsistent_rules_are_refused(tmp_path, edit, message):
     with pytest.raises(core.RulesError, match=message):
         core.load_rules(_copy_rules(tmp_path, edit))
-
-
-def test_societal_inputs(rules):
-    vals = core.societal_indicators({"part_75_ans_plus_pct": 12.5, "taux_pauvrete_pct": 20},
-                                    10000, rules)
-    assert vals == {"part_75_ans_plus_pct": 12.5, "nb_personnes_75_ans_plus": 1250,
-                    "taux_pauvrete_pct": 20.0, "nb_personnes_pauvres": 2000}
-    assert core.societal_indicators(None, 100, rules) == {}
-    for bad in ({"age": 3}, {"taux_pauvrete_pct": 120}, {"taux_pauvrete_pct": "12"},
-                {"taux_pauvrete_pct": True}, ["taux_pauvrete_pct"]):
-        with pytest.raises(core.InvalidInput) as err:
-            core.societal_indicators(bad, 100, rules)
-        assert err.value.fr and err.value.en
-    schema = core.societal_input_schema(rules)
-    assert set(schema["properties"]) == set(rules["societal"]["inputs"])
-    assert schema["additionalProperties"] is False
 
 
 def _fake_env() -> dict:
@@ -181,38 +170,50 @@ def test_build_matrix(rules):
     env = _fake_env()
     env_before = copy.deepcopy(env)
     sources = {rid: [{"collection": "communes", "demo": False}] for rid in env}
-    m = core.build_matrix({"insee": "62000"}, env, sources, {"taux_pauvrete_pct": 30}, 5000,
-                          [{"collection": "communes", "demo": False}], rules)
+    entries = core.environmental_entries(env, sources, rules)
+    m = core.build_matrix({"insee": "62000"}, "environmental", entries, rules)
     assert env == env_before  # arguments are not mutated
-    by_id = {e["id"]: e for e in m["environmental"] + m["societal"]}
+    assert m["kind"] == "environmental" and m["societal"] == []
+    by_id = {e["id"]: e for e in m["environmental"]}
     assert [e["id"] for e in m["environmental"]] == ENV_IDS
-    assert [e["id"] for e in m["societal"]] == SOC_IDS
     assert (by_id["R1"]["probability"], by_id["R1"]["gravity"], by_id["R1"]["criticity"]) == (
         "Très probable", "Catastrophique", "très critique")
     assert by_id["R3"]["gravity"] == "Majeur"  # capped
+    assert by_id["R3"]["basis"]["gravity"]["next_threshold"] is None  # at its cap
     assert (by_id["R2"]["probability"], by_id["R2"]["criticity"]) == ("Improbable", "modéré")
+    assert by_id["R2"]["basis"]["probability"]["next_threshold"] == 1  # what to watch
     assert not by_id["R7"]["assessed"] and by_id["R7"]["criticity"] is None
-    s3 = by_id["S3"]
-    assert (s3["probability"], s3["gravity"]) == ("Très probable", "Majeur")
-    assert s3["indicators"] == {"taux_pauvrete_pct": 30.0, "nb_personnes_pauvres": 1500,
-                                "population": 5000}
-    assert s3["sources"][0]["input"] == "indicators.taux_pauvrete_pct"
-    assert s3["sources"][1]["collection"] == "communes"
-    assert not by_id["S1"]["assessed"]
     assert by_id["R1"]["probability_en"] == "Very likely"
     cells = {(c["gravity"], c["probability"]): c["risks"] for c in m["grid"]["cells"]}
-    for e in m["environmental"] + m["societal"]:
+    for e in m["environmental"]:
         if e["assessed"]:
             assert e["id"] in cells[(e["gravity"], e["probability"])]
     placed = [rid for risks in cells.values() for rid in risks]
     assert len(placed) == len(set(placed))
     assert set(m["grid"]["not_assessed"]) == {e["id"] for e in by_id.values() if not e["assessed"]}
     json.dumps(m)  # serialisable as it is
+    with pytest.raises(ValueError):
+        core.build_matrix({}, "economic", entries, rules)
+
+
+def test_trend_rules(rules):
+    r1 = next(r for r in rules["environmental"] if r["id"] == "R1")
+    band = r1["trend"]["stable_band"]
+    assert core.trend(r1, 12.0, 12.0 - 2 * band) == "rising"
+    assert core.trend(r1, 12.0, 12.0 + 2 * band) == "falling"
+    assert core.trend(r1, 12.0, 12.0 - band / 2) == "stable"
+    assert core.trend(r1, None, 3.0) is None
+    # a decreasing rule turns the sign: fewer facilities per inhabitant = a rising risk
+    r12 = next(r for r in rules["societal"]["risks"] if r["id"] == "R12")
+    r12 = {**r12, "trend": {"indicator": r12["probability"]["indicator"], "stable_band": 1}}
+    assert core.trend(r12, 30.0, 40.0) == "rising"
+    assert core.trend({"probability": {}, "gravity": {}}, 1, 2) is None  # no trend rule
 
 
 def test_core_has_no_web_or_store_imports():
     code = ("import sys; import processes.risk_matrix.core, processes.risk_matrix.svg, "
-            "processes.risk_matrix.indicators; "
+            "processes.risk_matrix.indicators, processes.risk_matrix.societal, "
+            "processes.risk_matrix.actions; "
             "bad = [m for m in sys.modules if m.split('.')[0] in "
             "('pygeoapi', 'starlette', 'uvicorn', 'psycopg', 'services')]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True,
@@ -221,15 +222,17 @@ def test_core_has_no_web_or_store_imports():
 
 
 # ========================================================================== SVG
-def _svg_matrix(rules, societal=None) -> dict:
+def _svg_matrix(rules) -> dict:
     env = _fake_env()
-    return core.build_matrix({"insee": "62119", "nom": "Béthune"}, env,
-                             {rid: [{"collection": "surchauffe", "demo": True}] for rid in env},
-                             societal, 25000, [], rules)
+    entries = core.environmental_entries(
+        env, {rid: [{"collection": "surchauffe", "demo": True}] for rid in env}, rules)
+    entries[0]["trend"] = "rising"
+    return core.build_matrix({"insee": "62119", "nom": "Béthune"}, "environmental", entries,
+                             rules)
 
 
 def test_svg_is_well_formed_with_the_grid_and_every_code(rules):
-    m = _svg_matrix(rules, ALL_SOCIETAL)
+    m = _svg_matrix(rules)
     text = svg.render(m)
     root = ET.fromstring(text.encode("utf-8"))
     assert root.tag == SVG_NS + "svg"
@@ -245,9 +248,9 @@ def test_svg_is_well_formed_with_the_grid_and_every_code(rules):
     assert {g.get("data-gravity") for g in groups} == set(rules["scales"]["gravity"])
     assert {g.get("data-probability") for g in groups} == set(rules["scales"]["probability"])
     codes = [t.get("data-risk") for t in root.iter(SVG_NS + "text") if t.get("class") == "code"]
-    assessed = [e["id"] for e in m["environmental"] + m["societal"] if e["assessed"]]
+    assessed = [e["id"] for e in m["environmental"] if e["assessed"]]
     assert sorted(codes) == sorted(assessed)
-    assert set(assessed) == set(ENV_IDS + SOC_IDS) - {"R7"}
+    assert set(assessed) == set(ENV_IDS) - {"R7"}
     # each code sits in the cell of its classes
     for g in groups:
         inside = {t.get("data-risk") for t in g.iter(SVG_NS + "text") if t.get("class") == "code"}
@@ -256,17 +259,11 @@ def test_svg_is_well_formed_with_the_grid_and_every_code(rules):
         assert inside == set(cell["risks"])
     words = " ".join("".join(t.itertext()) for t in root.iter(SVG_NS + "text"))
     for label in ("Gravité", "Probabilité", "Catastrophique", "Très probable", "modéré",
-                  "très critique", "Béthune", "démonstration", "non évalué"):
+                  "très critique", "Béthune", "démonstration", "non évalué",
+                  "Matrice des risques environnementaux", "hausse"):
         assert label in words, label
-    for rid in ENV_IDS + SOC_IDS:  # every code in the legend too
+    for rid in ENV_IDS:  # every code in the legend too
         assert rid in words
-
-
-def test_svg_without_societal_inputs(rules):
-    m = _svg_matrix(rules)
-    root = ET.fromstring(svg.render(m).encode("utf-8"))
-    codes = {t.get("data-risk") for t in root.iter(SVG_NS + "text") if t.get("class") == "code"}
-    assert codes == set(ENV_IDS) - {"R7"}
 
 
 # ================================================================ hazard generators
@@ -524,7 +521,8 @@ def test_polygon_across_communes_weights_population(store):
 PROBABILITIES = ["Improbable", "Peu probable", "Probable", "Très probable"]
 GRAVITIES = ["Mineur", "Majeur", "Critique", "Catastrophique"]
 CRITICITIES = ["modéré", "critique", "très critique"]
-RISK_KEYS = {"id", "label", "probability", "gravity", "criticity", "inputs", "sources"}
+RISK_KEYS = {"id", "label", "probability", "gravity", "criticity", "inputs", "sources",
+             "indicators", "actions"}
 
 
 def _parse_svg(text: str) -> ET.Element:
@@ -545,6 +543,25 @@ def _check_risks(risks, ids, complete=True):
             assert r["probability"] in PROBABILITIES, r
             assert r["gravity"] in GRAVITIES, r
             assert r["criticity"] in CRITICITIES, r
+        check_actions(r)
+        for name, ind in r["indicators"].items():
+            assert {"value", "source", "computed"} <= set(ind), (r["id"], name)
+            assert ind["value"] == r["inputs"][name]
+        if "trend" in r:
+            assert r["trend"] in ("rising", "stable", "falling")
+
+
+def check_actions(risk):
+    """Preventive and curative actions in French and English, with their references."""
+    actions = risk["actions"]
+    for part in ("preventive", "curative"):
+        assert actions[part], (risk["id"], part)
+        for a in actions[part]:
+            assert a["fr"].strip() and a["en"].strip() and a["fr"] != a["en"], a
+    assert actions["references"] and all(r["title_fr"] and r["title_en"]
+                                         for r in actions["references"])
+    for item in actions["anticipate"]:
+        assert item["fr"] and item["en"]
 
 
 def test_processor_metadata_and_pickling():
@@ -576,7 +593,7 @@ def test_processor_metadata_and_pickling():
                                                        [671000, 7041000], [670000, 7040000]]]}},
     {"commune": "62119", "year": 2019},
     {"commune": "62119", "matrix": "societal", "indicators": {"age": 1}},
-    {"commune": "62119", "matrix": "societal"},  # societal needs its indicators
+    {"commune": "62119", "matrix": "societal", "indicators": {"S3": 27}},  # a group is an object
     {"commune": "62119", "indicators": {"taux_pauvrete_pct": 20}},  # ... and only it takes them
     {"commune": "62119", "matrix": "economic"},
     {"geometry": {"type": "Polygon", "coordinates": [[[2.6, 50.5], [2.7, 50.5], [2.7, 50.6],
@@ -608,23 +625,6 @@ def test_processor_outputs_selection(store):
         p.execute({"commune": "62036"}, outputs={"map": {}})
     with pytest.raises(rm_processor.RiskMatrixInputError):
         p.execute({"commune": "62999"})
-
-
-def test_processor_societal_matrix(store):
-    p = rm_processor.RiskMatrixProcessor({"name": "risk-matrix"})
-    mime, out = p.execute({"commune": "62119", "matrix": "societal", "indicators": ALL_SOCIETAL})
-    assert mime == "application/json"
-    _check_risks(out["risks"], SOC_IDS)
-    s3 = next(r for r in out["risks"] if r["id"] == "S3")
-    assert s3["inputs"]["taux_pauvrete_pct"] == 27.0 and s3["inputs"]["population"] > 20000
-    root = _parse_svg(out["svg"])
-    codes = {t.get("data-risk") for t in root.iter(SVG_NS + "text") if t.get("class") == "code"}
-    assert codes == set(SOC_IDS)
-    # partial indicators: the risks without their values are not assessed (criticity null)
-    _, part = p.execute({"commune": "62119", "matrix": "societal",
-                         "indicators": {"taux_pauvrete_pct": 27.0}})
-    crit = {r["id"]: r["criticity"] for r in part["risks"]}
-    assert crit["S3"] in CRITICITIES and crit["S1"] is None
 
 
 def test_all_305_communes_give_a_complete_matrix(store):
@@ -688,22 +688,37 @@ def test_http_commune(server, store, rules):
             if isinstance(value, float):
                 assert by_id[rid]["inputs"][key] == pytest.approx(value, abs=0.011), (rid, key)
     assert details["grid"]["gravity"] == GRAVITIES and len(details["grid"]["cells"]) == 16
+    # R1's trend: the first summer published against the latest, computed with rasterio
+    from services import layers as store_layers
+    files = store_layers.entry("surchauffe")["files"]
+    geom = reference("communes").set_index("insee").geometry["62119"]
+    shares = {}
+    for y in (2022, 2024):
+        path = files[str(y)]
+        with rasterio.open(path) as ds:
+            arr, _ = rasterio.mask.mask(ds, [geom], crop=True, filled=False)
+        v = arr[0].compressed()
+        shares[y] = 100 * float((v >= rules["parameters"]["overheating_threshold_c"]).mean())
+    r1 = by_id["R1"]
+    change = shares[2024] - shares[2022]
+    band = rules["environmental"][0]["trend"]["stable_band"]
+    expected = "rising" if change >= band else "falling" if change <= -band else "stable"
+    assert r1["trend"] == expected, (shares, r1["trend_basis"])
+    assert r1["trend_basis"]["from"]["year"] == 2022 and r1["trend_basis"]["to"]["year"] == 2024
+    assert r1["trend_basis"]["from"]["value"] == pytest.approx(shares[2022], abs=0.01)
+    assert all("trend" not in by_id[rid] for rid in ENV_IDS[1:])  # no other dated layer
+    # actions in both languages for every environmental risk, and what to watch
+    for e in body["risks"]:
+        check_actions(e)
+        for item in e["actions"]["anticipate"]:
+            if item["kind"] == "threshold":
+                b = e["basis"][item["axis"]]
+                assert item["next_threshold"] == b["next_threshold"] is not None
     # the SVG document itself, not HTML-escaped and not a data: URL
     assert "&lt;" not in r.text and "data:image" not in r.text
     root = _parse_svg(body["svg"])
     codes = {t.get("data-risk") for t in root.iter(SVG_NS + "text") if t.get("class") == "code"}
     assert codes == {e["id"] for e in body["risks"] if e["criticity"] is not None}
-
-
-def test_http_societal(server):
-    r = _post(server, {"commune": "62119", "matrix": "societal", "indicators": ALL_SOCIETAL})
-    assert r.status_code == 200, r.text[:800]
-    body = r.json()
-    _check_risks(body["risks"], SOC_IDS)
-    assert body["details"]["matrix"] == "societal"
-    _parse_svg(body["svg"])
-    r = _post(server, {"commune": "62119", "matrix": "societal"})
-    assert r.status_code == 400, r.text[:300]
 
 
 def test_http_geometry_crs84_and_lambert(server):
@@ -764,7 +779,7 @@ def test_http_raw_svg_and_document(server):
     {"geometry": {"type": "Polygon", "coordinates": [[[5.0, 45.0], [5.1, 45.0], [5.1, 45.1],
                                                       [5.0, 45.0]]]}},  # outside the territory
     {"commune": "62119", "matrix": "societal", "indicators": {"taux_pauvrete_pct": 140}},
-    {"commune": "62119", "matrix": "societal"},
+    {"commune": "62119", "indicators": {"taux_pauvrete_pct": 20}},  # environmental: refused
 ])
 def test_http_bad_inputs_are_ogc_exceptions(server, inputs):
     r = _post(server, inputs)

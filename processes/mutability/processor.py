@@ -9,13 +9,21 @@
   added to complete or override what was derived (the user's answers, for instance);
 * ``{"inputs": {"batch": true}}`` — score every friche and store the best use on the friche
   features (columns ``mutabilite_usage``, ``mutabilite_indice``, ``mutabilite_fiabilite``,
-  ``mutabilite_version``), where CQL2 filters and styles can use them.
+  ``mutabilite_version``, ``mutabilite_vocations``), where CQL2 filters and styles can use
+  them. The server queues this batch itself (user ``recalcul``) when a friche or a layer of
+  the derivation changes, once scores are stored (``recompute`` below,
+  services/jobs/triggers.py).
+
+In friche and batch modes, the criteria an agent stored on the friche (field
+``criteres_saisis``, checked by ``stored.check_stored``) come before the derived ones (priority
+given > stored > derived); ``result.vocations`` (friche mode) and ``mutabilite_vocations``
+(batch) are the agency's broad vocations of the best uses (``data/vocations.yaml``).
 
 ``algorithm_version`` (optional) picks the version of the method (default: newest; ``v1.16``
 is kept). Outputs (a JSON object keyed by output id): ``result`` = the evaluation, exactly the
 shape of the scenario files' ``expected`` plus ``algorithm_version``; ``derivation`` (friche
-mode) = each derived criterion with its layer and rule, the unavailable ones and the ones the
-caller set; ``batch`` (batch mode) = a summary of what was stored.
+mode) = each derived criterion with its layer and rule, the unavailable ones, the ones the
+caller set and the stored ones; ``batch`` (batch mode) = a summary of what was stored.
 
 Method: Mutafriches (ADEME / beta.gouv.fr), https://github.com/incubateur-ademe/mutafriches —
 see data/ATTRIBUTION.md.
@@ -23,11 +31,17 @@ see data/ATTRIBUTION.md.
 from __future__ import annotations
 
 import logging
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from pygeoapi.process.base import BaseProcessor
 
 from processes.mutability import core, derive
+from processes.mutability.stored import read_stored
 from services.jobs import ProcessError
 
 LOGGER = logging.getLogger("artois_geo.mutability")
@@ -38,7 +52,10 @@ RESULT_COLUMNS = {  # column: (SQLite type, PostgreSQL type)
     "mutabilite_indice": ("REAL", "double precision"),
     "mutabilite_fiabilite": ("REAL", "double precision"),
     "mutabilite_version": ("TEXT", "text"),
+    "mutabilite_vocations": ("TEXT", "text"),
 }
+STORED_FIELD = "criteres_saisis"  # criteria stored on the friche by an agent (stored.py)
+VOCATIONS_PATH = Path(__file__).resolve().parent / "data" / "vocations.yaml"
 
 _RESULT_SCHEMA = {
     "type": "object",
@@ -68,6 +85,22 @@ _RESULT_SCHEMA = {
             },
         },
         "algorithm_version": {"type": "string"},
+        "vocations": {
+            "type": "array",
+            "description": "Mode friche : les grandes vocations de l'agence des meilleurs usages "
+                           "non exclus (à moins de « margin » points du meilleur indice, "
+                           "data/vocations.yaml) / friche mode: the agency's broad vocations of "
+                           "the best uses that are not excluded",
+            "items": {
+                "type": "object", "required": ["id", "label_fr", "label_en", "uses", "index"],
+                "properties": {
+                    "id": {"type": "string"}, "label_fr": {"type": "string"},
+                    "label_en": {"type": "string"},
+                    "uses": {"type": "array", "items": {"type": "string"}},
+                    "index": {"type": "number", "description": "meilleur indice de ses usages"},
+                },
+            },
+        },
         "criteria": {
             "type": "array",
             "description": "Mode friche : chaque critère de la version, sa valeur et sa source "
@@ -90,6 +123,10 @@ PROCESS_METADATA = {
     "version": "1.0.0",
     # who may run it (services/jobs/access.py): anyone; `batch` writes every friche: editor
     "access": {"execute": "public", "inputs": {"batch": "editor"}},
+    # recomputed when what it reads changes (services/jobs/triggers.py): the friches and the
+    # layers of the derivation; once the scores are stored on this store (has_results)
+    "recompute": {"on": [FRICHES, *derive.LAYERS], "inputs": {"batch": True},
+                  "when": "processes.mutability.processor:has_results"},
     "id": "mutability",
     "title": {
         "fr": "Mutabilité des friches (méthode Mutafriches)",
@@ -162,13 +199,13 @@ PROCESS_METADATA = {
             "title": {"fr": "Toutes les friches", "en": "Every brownfield site"},
             "description": {
                 "fr": "true : note toutes les friches et enregistre sur chacune le meilleur "
-                      "usage, son indice, la fiabilité et la version (colonnes "
+                      "usage, son indice, la fiabilité, la version et les vocations (colonnes "
                       "mutabilite_usage, mutabilite_indice, mutabilite_fiabilite, "
-                      "mutabilite_version), filtrables en CQL2.",
+                      "mutabilite_version, mutabilite_vocations), filtrables en CQL2.",
                 "en": "true: scores every site and stores on each one the best use, its "
-                      "index, the reliability and the version (columns mutabilite_usage, "
-                      "mutabilite_indice, mutabilite_fiabilite, mutabilite_version), which "
-                      "CQL2 filters can use.",
+                      "index, the reliability, the version and the vocations (columns "
+                      "mutabilite_usage, mutabilite_indice, mutabilite_fiabilite, "
+                      "mutabilite_version, mutabilite_vocations), which CQL2 filters can use.",
             },
             "schema": {"type": "boolean", "default": False},
             "minOccurs": 0, "maxOccurs": 1,
@@ -287,21 +324,25 @@ class MutabilityProcessor(BaseProcessor):
             raise ProcessError.of("mutability_unknown_friche", id=site_id)
         ctx = derive.Context(load_layers(), auto_criteria(version), demo_layers())
         derived = derive.derive_site(site["properties"], site["geometry"], ctx)
-        criteria, given_ids = derive.merge(derived, given)
-        result = core.evaluate(given, derived=derived.criteria(), details=derived.details(),
+        stored, stored_problems = read_stored(site["properties"].get(STORED_FIELD))
+        criteria, given_ids = derive.merge(derived, given, stored)
+        result = core.evaluate(given, stored=stored, derived=derived.criteria(),
+                               details=derived.details(),
                                algorithm_version=version)  # score(criteria) + "criteria"
-        return {
-            "result": result,
-            "derivation": {
-                "friche": site_id,
-                "algorithm_version": result["algorithm_version"],
-                "derived": derived.sources,
-                "unavailable": criteria["unavailable"],
-                "given": given_ids,
-                "layers_missing": ctx.missing,
-                "criteria": criteria,
-            },
+        result["vocations"] = vocations(result)
+        derivation = {
+            "friche": site_id,
+            "algorithm_version": result["algorithm_version"],
+            "derived": derived.sources,
+            "unavailable": criteria["unavailable"],
+            "given": given_ids,
+            "stored": [c["id"] for c in result["criteria"] if c["source"] == "stored"],
+            "layers_missing": ctx.missing,
+            "criteria": criteria,
         }
+        if stored_problems:  # a stored value the newest version refuses: left out, and why
+            derivation["stored_problems"] = stored_problems
+        return {"result": result, "derivation": derivation}
 
     def _batch(self, version: str) -> dict[str, Any]:
         from services.layers import id_field, read_collection
@@ -314,13 +355,17 @@ class MutabilityProcessor(BaseProcessor):
         key = id_field(FRICHES)
         scored: dict[str, dict[str, Any]] = {}
         best_uses: dict[str, int] = {}
+        stored_used = stored_refused = 0
         names = [c for c in friches.columns if c != friches.geometry.name]
         n = len(friches)
         for i, (values, geom) in enumerate(zip(friches[names].itertuples(index=False,
                                                                           name=None),
                                                friches.geometry)):
             props = dict(zip(names, values))
-            criteria, _ = derive.merge(derive.derive_site(props, geom, ctx), None)
+            stored, problems = read_stored(props.get(STORED_FIELD))
+            stored_used += bool(stored)
+            stored_refused += bool(problems)
+            criteria, _ = derive.merge(derive.derive_site(props, geom, ctx), None, stored)
             result = core.score(criteria, version)
             best = result["results"][0]
             scored[str(props[key])] = {
@@ -328,6 +373,7 @@ class MutabilityProcessor(BaseProcessor):
                 "mutabilite_indice": float(best["index"]),
                 "mutabilite_fiabilite": float(result["reliability"]["score"]),
                 "mutabilite_version": result["algorithm_version"],
+                "mutabilite_vocations": ", ".join(v["id"] for v in vocations(result)) or None,
             }
             best_uses[best["use"]] = best_uses.get(best["use"], 0) + 1
             if i % 20 == 0:
@@ -345,10 +391,52 @@ class MutabilityProcessor(BaseProcessor):
             "collection": FRICHES,
             "columns": list(RESULT_COLUMNS),
             "layers_missing": ctx.missing,
+            "stored": {"friches": stored_used, "refused": stored_refused},
         }
 
     def __repr__(self):
         return f"<MutabilityProcessor> {self.name}"
+
+
+# ---------------------------------------------------------------------------- vocations
+@lru_cache(maxsize=1)
+def vocation_table() -> dict[str, Any]:
+    """data/vocations.yaml: the agency's vocations, the vocations of each use, the margin."""
+    raw = yaml.safe_load(VOCATIONS_PATH.read_text(encoding="utf-8"))
+    known = raw["vocations"]
+    uses = {u["id"] for u in core.USES}
+    if set(raw["uses"]) != uses:
+        raise ValueError(f"vocations.yaml: uses {sorted(raw['uses'])} != {sorted(uses)}")
+    for use, ids in raw["uses"].items():
+        if not ids or any(v not in known for v in ids):
+            raise ValueError(f"vocations.yaml: {use}: unknown vocation in {ids}")
+    return {"vocations": known, "uses": raw["uses"],
+            "margin": Fraction(str(raw["rule"]["margin"]))}
+
+
+def vocations(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The vocations of the best uses of a scored result: the uses not excluded whose index
+    is within `margin` points of the best one (none when every index is 0), in rank order,
+    each vocation once with its uses and their best index (METHOD.md, data/vocations.yaml)."""
+    table = vocation_table()
+    rows = [r for r in result["results"] if not r["excluded"]]
+    if not rows:
+        return []
+    best = max(Fraction(str(r["index"])) for r in rows)
+    if best <= 0:
+        return []
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:  # already ranked, best first
+        if best - Fraction(str(r["index"])) > table["margin"]:
+            continue
+        for vid in table["uses"][r["use"]]:
+            entry = out.get(vid)
+            if entry is None:
+                label = table["vocations"][vid]
+                entry = out[vid] = {"id": vid, "label_fr": label["fr"], "label_en": label["en"],
+                                    "uses": [], "index": r["index"]}
+            entry["uses"].append(r["use"])
+    return list(out.values())
 
 
 # ---------------------------------------------------------------------------- store access
@@ -370,6 +458,19 @@ def demo_layers() -> set[str]:
     return demo_collections()
 
 
+def has_results(settings=None) -> bool:
+    """Whether this store holds scores to keep up to date: the result columns exist on the
+    friches table (a batch has run). The `when` of the recompute declaration: before the
+    first batch, a change queues nothing."""
+    from services.layers import UnknownCollection, entry
+    from services.store import backend_for
+    try:
+        e = entry(FRICHES, settings)
+    except (UnknownCollection, FileNotFoundError):
+        return False
+    return "mutabilite_usage" in backend_for(e).layer_table(e).columns
+
+
 def ensure_result_columns(settings) -> None:
     """Add the mutabilite_* columns to the friches table if they are missing (both stores).
 
@@ -383,7 +484,8 @@ def store_results(settings, scored: dict[str, dict[str, Any]], user: str | None 
                   ) -> int:
     """Write the scores on the friche features through services.store.writer (one transaction,
     audited as source 'process', under the name of the user who ran the batch); only
-    features whose values change are written."""
+    features whose values change are written. It queues no recompute (no loop): it does not
+    call services.jobs.triggers."""
     from services.store.writer import open_writer
 
     ensure_result_columns(settings)

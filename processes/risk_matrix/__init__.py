@@ -1,10 +1,13 @@
 """``risk-matrix`` process: the agency's exploratory territorial risk matrix.
 
 The scoring is pure and data-driven (:mod:`processes.risk_matrix.core` applies
-``data/rules.yaml``); indicator values come from the published layers
-(:mod:`processes.risk_matrix.indicators`); :mod:`processes.risk_matrix.svg` draws the grid and
-:mod:`processes.risk_matrix.processor` is the pygeoapi adapter.  Sources and justification of
-every threshold: ``data/SOURCES.md``.
+``data/rules.yaml``); the environmental indicators come from the published layers
+(:mod:`processes.risk_matrix.indicators`), the societal ones too where the server holds the
+data, overridable by the caller (:mod:`processes.risk_matrix.societal`); each risk carries
+preventive and curative actions (:mod:`processes.risk_matrix.actions`, ``data/actions.yaml``);
+:mod:`processes.risk_matrix.svg` draws the grid and :mod:`processes.risk_matrix.processor` is
+the pygeoapi adapter (its description: :mod:`processes.risk_matrix.metadata`).  Sources and
+justification of every threshold: ``data/SOURCES.md``.
 """
 
 from .core import (
@@ -15,9 +18,9 @@ from .core import (
     build_matrix,
     classify,
     criticity,
+    environmental_entries,
     load_rules,
-    societal_indicators,
-    societal_input_schema,
+    trend,
 )
 
 __all__ = [
@@ -28,7 +31,7 @@ __all__ = [
     "build_matrix",
     "classify",
     "criticity",
+    "environmental_entries",
     "load_rules",
-    "societal_indicators",
-    "societal_input_schema",
+    "trend",
 ]

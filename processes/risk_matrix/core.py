@@ -1,9 +1,11 @@
 """Pure core of the ``risk-matrix`` process: indicator values -> classes -> criticity grid.
 
 Every figure (class scales, thresholds, the gravity x probability grid, parameters of the
-indicators, the accepted societal inputs) is read from ``data/rules.yaml``; this module only
-applies the rules.  No web framework, no store, no I/O besides reading a rules file, and it
-never mutates its arguments.
+indicators, the societal indicators and how each is computed or derived, the trends) is read
+from ``data/rules.yaml``; this module only applies the rules.  No web framework, no store, no
+I/O besides reading a rules file, and it never mutates its arguments.  The societal
+indicators themselves (computed from layers, overridden by the caller, derived) are in
+:mod:`.societal`; the actions per risk in :mod:`.actions`.
 
 Public API
 ----------
@@ -11,9 +13,9 @@ Public API
 ``classify(value, rule, scale) -> str|None`` class label of one value for one rule
 ``criticity(rules, gravity, probability)``  criticity of a grid cell
 ``assess(risk, indicators, sources, rules)`` one matrix entry
-``societal_indicators(inputs, population, rules)``  validated inputs + derived counts
-``build_matrix(...) -> dict``                the whole ``matrix`` output
-``societal_input_schema(rules) -> dict``      JSON Schema of the ``societal_indicators`` input
+``trend(risk, current, past) -> str|None``   rising / stable / falling
+``environmental_entries(values, sources, rules)``  the entries of R1..R8
+``build_matrix(...) -> dict``                the whole ``matrix`` output of one kind
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "COMPUTE_KINDS",
+    "KINDS",
     "RULES_PATH",
     "InvalidInput",
     "RulesError",
@@ -33,14 +37,21 @@ __all__ = [
     "build_matrix",
     "classify",
     "criticity",
+    "environmental_entries",
     "grid",
     "load_rules",
-    "societal_indicators",
-    "societal_input_schema",
+    "trend",
 ]
 
 RULES_PATH = Path(__file__).resolve().parent / "data" / "rules.yaml"
 NOT_ASSESSED = "non évalué"
+KINDS = ("environmental", "societal")
+#: how a societal indicator may be computed from the layers (implemented in .societal)
+COMPUTE_KINDS = ("population", "zone_population_pct", "field", "nearest_km", "count",
+                 "length_km", "max", "sum")
+FIELD_AGGREGATES = ("mean", "sum", "max")
+DERIVE_OPS = ("product", "ratio", "sum")
+TRENDS = {"rising": "hausse", "stable": "stable", "falling": "baisse"}
 
 
 class RulesError(ValueError):
@@ -127,29 +138,119 @@ def validate_rules(rules: Any) -> None:
     for c in crit:
         if c not in rules["colours"]:
             raise RulesError(f"colours: no colour for {c!r}")
-    inputs = rules["societal"].get("inputs") or {}
-    counts = {spec["count"] for spec in inputs.values() if spec.get("count")}
-    for section, risks in (("environmental", rules["environmental"]),
-                           ("societal", rules["societal"].get("risks"))):
-        if not isinstance(risks, list) or not risks:
-            raise RulesError(f"{section}: a list of risks is required")
-        seen = set()
-        for risk in risks:
-            rid = risk.get("id")
-            if not rid or rid in seen:
-                raise RulesError(f"{section}: missing or duplicate id {rid!r}")
-            seen.add(rid)
-            for k in ("label_fr", "label_en", "probability", "gravity"):
-                if k not in risk:
-                    raise RulesError(f"{section}.{rid}: missing {k!r}")
-            _check_rule(f"{section}.{rid}.probability", risk["probability"], prob)
-            _check_rule(f"{section}.{rid}.gravity", risk["gravity"], grav)
-            if section == "societal":
-                for axis in ("probability", "gravity"):
-                    ind = risk[axis].get("indicator")
-                    if ind is not None and ind not in inputs and ind not in counts:
-                        raise RulesError(f"societal.{rid}.{axis}: {ind!r} is neither an input "
-                                         f"nor a derived count")
+    for risk in _risks(rules["environmental"], "environmental"):
+        _check_risk("environmental", risk, prob, grav)
+    _validate_societal(rules["societal"], prob, grav)
+
+
+def _risks(risks: Any, section: str) -> list:
+    if not isinstance(risks, list) or not risks:
+        raise RulesError(f"{section}: a list of risks is required")
+    seen = set()
+    for risk in risks:
+        rid = risk.get("id") if isinstance(risk, Mapping) else None
+        if not rid or rid in seen:
+            raise RulesError(f"{section}: missing or duplicate id {rid!r}")
+        seen.add(rid)
+    return risks
+
+
+def _check_risk(section: str, risk: Mapping[str, Any], prob, grav) -> None:
+    rid = risk["id"]
+    for k in ("label_fr", "label_en", "probability", "gravity"):
+        if k not in risk:
+            raise RulesError(f"{section}.{rid}: missing {k!r}")
+    _check_rule(f"{section}.{rid}.probability", risk["probability"], prob)
+    _check_rule(f"{section}.{rid}.gravity", risk["gravity"], grav)
+    tr = risk.get("trend")
+    if tr is not None:
+        band = tr.get("stable_band") if isinstance(tr, Mapping) else None
+        if not isinstance(tr, Mapping) or not isinstance(tr.get("indicator"), str) \
+                or not isinstance(band, (int, float)) or isinstance(band, bool) or band < 0:
+            raise RulesError(f"{section}.{rid}.trend: `indicator` and a `stable_band` >= 0 "
+                             f"are required")
+
+
+def _check_indicator(name: str, spec: Any, declared: set[str]) -> None:
+    where = f"societal.indicators.{name}"
+    if not isinstance(spec, Mapping) or ("compute" in spec) == ("derive" in spec):
+        raise RulesError(f"{where}: exactly one of `compute` or `derive` is required")
+    for k in ("label_fr", "label_en", "unit"):
+        if not isinstance(spec.get(k), str):
+            raise RulesError(f"{where}: missing {k!r}")
+    if "compute" in spec:
+        c = spec["compute"]
+        if not isinstance(c, Mapping) or c.get("kind") not in COMPUTE_KINDS:
+            raise RulesError(f"{where}: compute.kind must be one of {list(COMPUTE_KINDS)}")
+        if not isinstance(c.get("collection"), str):
+            raise RulesError(f"{where}: compute.collection (a collection id) is required")
+        if c["kind"] in ("zone_population_pct", "field", "max", "sum") \
+                and not isinstance(c.get("field"), str):
+            raise RulesError(f"{where}: compute.field is required for {c['kind']}")
+        if c["kind"] == "field" and c.get("aggregate") not in FIELD_AGGREGATES:
+            raise RulesError(f"{where}: compute.aggregate must be one of {list(FIELD_AGGREGATES)}")
+        if "where" in c and not isinstance(c["where"], Mapping):
+            raise RulesError(f"{where}: compute.where must be a mapping {{field: value(s)}}")
+        return
+    d = spec["derive"]
+    ops = [op for op in DERIVE_OPS if op in d] if isinstance(d, Mapping) else []
+    if len(ops) != 1:
+        raise RulesError(f"{where}: derive needs exactly one of {list(DERIVE_OPS)}")
+    operands = d[ops[0]]
+    if not isinstance(operands, list) or len(operands) < 2 or \
+            (ops[0] == "ratio" and len(operands) != 2):
+        raise RulesError(f"{where}: derive.{ops[0]} needs a list of operands")
+    for o in operands:
+        if o not in declared:
+            raise RulesError(f"{where}: operand {o!r} is not declared above it")
+
+
+def _validate_societal(soc: Any, prob, grav) -> None:
+    if not isinstance(soc, Mapping):
+        raise RulesError("societal must be a mapping")
+    specs = soc.get("indicators")
+    if not isinstance(specs, Mapping) or not specs:
+        raise RulesError("societal.indicators: a mapping of indicators is required")
+    declared: set[str] = set()
+    for name, spec in specs.items():
+        _check_indicator(name, spec, declared)
+        declared.add(name)
+    reserved = set(soc.get("reserved") or [])
+    risks = _risks(soc.get("risks"), "societal")
+    for risk in risks:
+        rid = risk["id"]
+        if rid in reserved:
+            raise RulesError(f"societal.{rid}: a reserved id (not named in the source)")
+        _check_risk("societal", risk, prob, grav)
+        for axis in ("probability", "gravity"):
+            ind = risk[axis].get("indicator")
+            if ind is not None and ind not in declared:
+                raise RulesError(f"societal.{rid}.{axis}: {ind!r} is not a declared indicator")
+        for ind in risk.get("indicators") or []:
+            if ind not in declared:
+                raise RulesError(f"societal.{rid}.indicators: {ind!r} is not declared")
+        tr = risk.get("trend")
+        if tr is not None:
+            if tr["indicator"] not in declared or "compute" not in specs[tr["indicator"]]:
+                raise RulesError(f"societal.{rid}.trend: {tr['indicator']!r} is not a "
+                                 f"computed indicator")
+            for k in ("past_field", "past_year", "year"):
+                if k not in tr:
+                    raise RulesError(f"societal.{rid}.trend: missing {k!r}")
+    ids = {r["id"] for r in risks}
+    dep = soc.get("deprecated") or {}
+    for old, new in (dep.get("risks") or {}).items():
+        if new not in ids:
+            raise RulesError(f"societal.deprecated.risks: {old} -> {new!r}, not a risk")
+        if old in ids or old in declared:
+            raise RulesError(f"societal.deprecated.risks: {old} is still in use")
+    for old, spec in (dep.get("indicators") or {}).items():
+        if old in declared:
+            raise RulesError(f"societal.deprecated.indicators: {old} is still declared")
+        if not isinstance(spec, Mapping) or not spec.get("note_fr") or not spec.get("note_en"):
+            raise RulesError(f"societal.deprecated.indicators.{old}: note_fr and note_en")
+        if spec.get("replaced_by") is not None and spec["replaced_by"] not in declared:
+            raise RulesError(f"societal.deprecated.indicators.{old}: unknown replacement")
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,6 +296,16 @@ def _en(rules: Mapping[str, Any], label: str | None) -> str | None:
     return rules.get("labels_en", {}).get(label, label)
 
 
+def _next_threshold(rule: Mapping[str, Any], cls: str | None, scale: Sequence[str]):
+    """The indicator value at which the class would worsen (None at the top or the cap):
+    what to watch to anticipate the worsening of a risk."""
+    if cls is None:
+        return None
+    k = list(scale).index(cls)
+    top = list(scale).index(rule["cap"]) if "cap" in rule else len(scale) - 1
+    return rule["thresholds"][k] if k < top else None
+
+
 def assess(risk: Mapping[str, Any], indicators: Mapping[str, Any],
            sources: Sequence[Mapping[str, Any]], rules: Mapping[str, Any]) -> dict[str, Any]:
     """One entry of the matrix: classes of ``risk`` for these indicator values."""
@@ -214,6 +325,7 @@ def assess(risk: Mapping[str, Any], indicators: Mapping[str, Any],
                      direction=rule.get("direction", "increasing"))
             if "cap" in rule:
                 b["cap"] = rule["cap"]
+            b["next_threshold"] = _next_threshold(rule, cls, scale)
         basis[axis] = b
     crit = criticity(rules, classes["gravity"], classes["probability"])
     return {
@@ -234,74 +346,56 @@ def assess(risk: Mapping[str, Any], indicators: Mapping[str, Any],
 
 
 # --------------------------------------------------------------------------------------------
-# societal inputs
+# trends
 # --------------------------------------------------------------------------------------------
-def societal_input_schema(rules: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON Schema of the ``societal_indicators`` input, generated from the rules."""
-    props = {}
-    for key, spec in rules["societal"]["inputs"].items():
-        p: dict[str, Any] = {"type": "number", "title": spec["label_fr"],
-                             "description": spec["label_en"]}
-        for bound in ("minimum", "maximum"):
-            if bound in spec:
-                p[bound] = spec[bound]
-        props[key] = p
-    return {"type": "object", "properties": props, "additionalProperties": False}
+def trend(risk: Mapping[str, Any], current: Any, past: Any) -> str | None:
+    """``rising`` / ``stable`` / ``falling`` of ``risk`` from two values of its trend
+    indicator (None when one is missing or the risk has no trend rule).
 
-
-def societal_indicators(inputs: Mapping[str, Any] | None, population: float | None,
-                        rules: Mapping[str, Any]) -> dict[str, float]:
-    """Validate the societal inputs and add the derived counts (value % x population / 100)."""
-    if inputs is None:
-        return {}
-    if not isinstance(inputs, Mapping):
-        raise InvalidInput("societal_indicators doit être un objet {nom: nombre}",
-                           "societal_indicators must be an object {name: number}")
-    specs = rules["societal"]["inputs"]
-    unknown = sorted(set(inputs) - set(specs))
-    if unknown:
-        raise InvalidInput(
-            f"indicateur(s) sociétal(aux) inconnu(s) : {', '.join(unknown)} ; "
-            f"acceptés : {', '.join(specs)}",
-            f"unknown societal indicator(s): {', '.join(unknown)}; accepted: {', '.join(specs)}")
-    out: dict[str, float] = {}
-    for key, value in inputs.items():
-        spec = specs[key]
-        if value is None:
-            continue
-        v = _number(value)
-        if v is None or isinstance(value, str) or math.isinf(v):
-            raise InvalidInput(f"{key} doit être un nombre", f"{key} must be a number")
-        lo, hi = spec.get("minimum"), spec.get("maximum")
-        if (lo is not None and v < lo) or (hi is not None and v > hi):
-            raise InvalidInput(f"{key} doit être compris entre {lo} et {hi}",
-                               f"{key} must be between {lo} and {hi}")
-        out[key] = v
-        if spec.get("count") and population is not None:
-            out[spec["count"]] = round(v * float(population) / 100.0)
-    return out
-
-
-def _societal_sources(risk: Mapping[str, Any], rules: Mapping[str, Any],
-                      population_sources: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    specs = rules["societal"]["inputs"]
-    by_count = {s["count"]: k for k, s in specs.items() if s.get("count")}
-    out, seen = [], set()
+    Rising = the indicator moved towards the worse classes by at least ``stable_band``: up for
+    an increasing rule, down for a decreasing one (the rule of the axis the indicator sets,
+    increasing if it sets none)."""
+    spec = risk.get("trend")
+    now, before = _number(current), _number(past)
+    if spec is None or now is None or before is None:
+        return None
+    sign = 1.0
     for axis in ("probability", "gravity"):
-        ind = risk[axis].get("indicator")
-        if ind is None:
-            continue
-        key = by_count.get(ind, ind)
-        if key not in seen:
-            seen.add(key)
-            out.append({"input": f"indicators.{key}", "nature": "saisie",
-                        "nature_fr": "valeur saisie par l'utilisateur",
-                        "nature_en": "value entered by the user",
-                        "reference": specs[key].get("source")})
-        if ind in by_count and "population" not in seen:
-            seen.add("population")
-            out.extend(dict(s) for s in population_sources)
-    return out
+        if risk[axis].get("indicator") == spec["indicator"]:
+            sign = -1.0 if risk[axis].get("direction") == "decreasing" else 1.0
+            break
+    change = sign * (now - before)
+    band = float(spec["stable_band"])
+    if change >= band and change > 0:
+        return "rising"
+    if change <= -band and change < 0:
+        return "falling"
+    return "stable"
+
+
+def trend_basis(risk: Mapping[str, Any], current: Any, past: Any, past_year: Any,
+                year: Any, source: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ``trend_basis`` of an output entry (what the trend was read from), or None."""
+    direction = trend(risk, current, past)
+    if direction is None:
+        return None
+    spec = risk["trend"]
+    return {
+        "trend": direction, "trend_fr": TRENDS[direction], "indicator": spec["indicator"],
+        "from": {"year": past_year, "value": _number(past)},
+        "to": {"year": year, "value": _number(current)},
+        "change": round(_number(current) - _number(past), 3),
+        "stable_band": spec["stable_band"], "computed": True, "source": dict(source),
+    }
+
+
+def environmental_entries(values: Mapping[str, Mapping[str, Any]],
+                          sources: Mapping[str, Sequence[Mapping[str, Any]]],
+                          rules: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The entries of the environmental risks; ``values`` maps a risk id (R1..) to its
+    indicator values, ``sources`` to the sources of those values."""
+    return [assess(risk, values.get(risk["id"], {}), sources.get(risk["id"], []), rules)
+            for risk in rules["environmental"]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,43 +424,26 @@ def grid(rules: Mapping[str, Any], entries: Sequence[Mapping[str, Any]]) -> dict
     }
 
 
-def build_matrix(subject: Mapping[str, Any],
-                 environmental: Mapping[str, Mapping[str, Any]],
-                 environmental_sources: Mapping[str, Sequence[Mapping[str, Any]]],
-                 societal_inputs: Mapping[str, Any] | None,
-                 population: float | None,
-                 population_sources: Sequence[Mapping[str, Any]],
-                 rules: Mapping[str, Any],
-                 subject_key: str = "commune",
+def build_matrix(subject: Mapping[str, Any], kind: str, entries: Sequence[Mapping[str, Any]],
+                 rules: Mapping[str, Any], subject_key: str = "commune",
                  notes: Sequence[str] = ()) -> dict[str, Any]:
-    """The ``matrix`` output: both matrices and the grid.
+    """The ``matrix`` output of one kind: its entries and its grid.
 
-    ``environmental`` maps a risk id (R1..) to its indicator values, ``environmental_sources``
-    to the sources of those values; ``societal_inputs`` is the user's object (validated here).
-    """
+    ``entries`` are those of :func:`environmental_entries` or ``.societal.entries``; the
+    other kind's list is empty (the two matrices reuse ids R1.. and never share a grid)."""
     if subject_key not in ("commune", "area"):
         raise ValueError("subject_key must be 'commune' or 'area'")
-    env_entries = []
-    for risk in rules["environmental"]:
-        rid = risk["id"]
-        env_entries.append(assess(risk, environmental.get(rid, {}),
-                                  environmental_sources.get(rid, []), rules))
-    values = societal_indicators(societal_inputs, population, rules)
-    counts = {s["count"] for s in rules["societal"]["inputs"].values() if s.get("count")}
-    soc_entries = []
-    for risk in rules["societal"]["risks"]:
-        used = {risk[a]["indicator"]: values.get(risk[a]["indicator"])
-                for a in ("probability", "gravity") if "indicator" in risk[a]}
-        if any(k in counts for k in used):
-            used["population"] = None if population is None else round(float(population))
-        soc_entries.append(assess(risk, used, _societal_sources(risk, rules, population_sources),
-                                  rules))
-    return {
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    out = {
         subject_key: dict(subject),
-        "environmental": env_entries,
-        "societal": soc_entries,
-        "grid": grid(rules, env_entries + soc_entries),
+        "kind": kind,
+        "environmental": [],
+        "societal": [],
+        "grid": grid(rules, entries),
         "rules_version": rules.get("version"),
         "parameters": copy.deepcopy(rules["parameters"]),
         "notes": list(notes),
     }
+    out[kind] = [dict(e) for e in entries]
+    return out

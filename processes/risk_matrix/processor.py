@@ -10,10 +10,16 @@ Interface (the names partners script against):
 * inputs: ``commune`` (INSEE code) or ``geometry`` (GeoJSON Polygon/MultiPolygon or a Feature
   carrying one; CRS84 unless ``crs`` says EPSG:2154; ``polygon`` is a documented alias), optional
   ``year``, ``matrix`` = ``environmental`` (default, R1..R8 from the published layers) or
-  ``societal`` (S1..S7 from the values given in ``indicators``);
+  ``societal`` (the twelve named risks R1, R2, R3, R5, R6, R7, R8, R9, R11, R12, R14, R17,
+  their indicators computed by the server, :mod:`.societal`), and ``indicators`` (societal
+  only: the caller's values replacing computed ones; the former S1..S7 groups accepted for one
+  release with a deprecation note);
 * outputs: ``risks`` (a list of ``{id, label, probability, gravity, criticity, inputs,
-  sources}`` with the French class names), ``svg`` (the grid, the SVG document itself as a
-  string) and ``details`` (commune or area, grid cells, rules version, parameters, notes).
+  indicators, sources, actions, trend?}`` with the French class names; each indicator
+  ``{value, source, computed, ...}``; actions ``{preventive, curative, anticipate,
+  references}``, :mod:`.actions`), ``svg`` (the grid, the SVG document itself as a string) and
+  ``details`` (commune or area, grid cells, rules version, parameters, notes, deprecated
+  inputs used).
 
 The processor returns ``(mime type, value)``: no ``outputs`` selection (or several outputs) ->
 ``application/json`` ``{"risks": [...], "svg": "<?xml ...<svg ...", "details": {...}}``;
@@ -27,218 +33,25 @@ import copy
 import logging
 from typing import Any
 
-import numpy as np
 import shapely
 from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 
-from processes.inputs import INSEE_RE, InputError, crs84_to_lambert93, geojson_polygon, is_insee
+from processes.inputs import InputError, crs84_to_lambert93, geojson_polygon, is_insee
 
-from . import core, indicators, svg
+from . import actions as risk_actions
+from . import core, indicators, societal, svg
+from .metadata import CRS84, EPSG2154, MATRICES, PROCESS_METADATA, YEARS
 
 LOGGER = logging.getLogger(__name__)
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-EPSG2154 = "http://www.opengis.net/def/crs/EPSG/0/2154"
 CRS_ALIASES = {
     CRS84: CRS84, "OGC:CRS84": CRS84, "CRS84": CRS84,
     EPSG2154: EPSG2154, "EPSG:2154": EPSG2154, "2154": EPSG2154,
 }
 MAX_AREA_KM2 = 2500.0  # the whole territory is about 2 000 km²
 MAX_VERTICES = 100_000
-YEARS = [2022, 2023, 2024]
 OUTPUT_IDS = ("risks", "svg", "details")
-MATRICES = ("environmental", "societal")
 ALIASES = {"polygon": "geometry"}  # documented aliases of older names
-
-
-def _rules_for_metadata() -> dict:
-    try:
-        return core.load_rules()
-    except Exception:  # noqa: BLE001 - metadata must load even if the rules file is broken
-        LOGGER.exception("risk-matrix: rules file unreadable")
-        return {"societal": {"inputs": {}}}
-
-
-_RULES = _rules_for_metadata()
-
-PROCESS_METADATA = {
-    "version": "1.0.0",
-    "access": {"execute": "public"},  # reads only (services/jobs/access.py)
-    "id": "risk-matrix",
-    "title": {
-        "fr": "Matrice des risques territoriaux",
-        "en": "Territorial risk matrix",
-    },
-    "description": {
-        "fr": "Matrice exploratoire des risques d'une commune (code INSEE) ou d'une zone "
-              "(polygone GeoJSON) de l'Artois : huit risques environnementaux (surchauffe "
-              "urbaine, inondation, retrait-gonflement des argiles, risques industriels et "
-              "miniers, bruit, culture du risque inondation, pollution des sols, qualité de "
-              "l'air) calculés à partir des couches publiées, et sept risques sociétaux calculés "
-              "à partir d'indicateurs saisis (matrix=societal, indicators). Chaque risque reçoit "
-              "une probabilité (Improbable à Très probable) et une gravité (Mineur à Catastrophique) "
-              "selon des seuils du fichier de règles (rules.yaml), puis une criticité (modéré, "
-              "critique, très critique) dans la grille. Sorties : risks (classes, valeurs des "
-              "indicateurs et sources, réelles ou de démonstration) et svg (la grille). "
-              "Les aléas inondation, argiles, bruit, air et la surchauffe sont des données de "
-              "démonstration modélisées : résultats illustratifs, seuils non réglementaires.",
-        "en": "Exploratory risk matrix of an Artois municipality (INSEE code) or area (GeoJSON "
-              "polygon): eight environmental risks (urban overheating, flooding, clay "
-              "shrink-swell, industrial and mining risks, noise, flood-risk culture, soil "
-              "contamination, air quality) computed from the published layers, and seven "
-              "societal risks computed from indicator values given as input "
-              "(matrix=societal, indicators). Each risk gets a probability (Very unlikely to "
-              "Very likely) and a gravity (Minor to Catastrophic) from the thresholds of the rules "
-              "file (rules.yaml), then a criticity (moderate, critical, very critical) from the "
-              "grid. Outputs: risks (classes, indicator values and their sources, real or "
-              "demonstration) and svg (the grid). The flood, clay, noise, air and overheating "
-              "hazards are modelled demonstration data: illustrative results, non-regulatory "
-              "thresholds.",
-    },
-    "jobControlOptions": ["sync-execute", "async-execute"],
-    "outputTransmission": ["value"],
-    "keywords": ["risques", "matrice des risques", "criticité", "vulnérabilité", "résilience",
-                 "risks", "risk matrix", "Artois"],
-    "inputs": {
-        "commune": {
-            "title": {"fr": "Code INSEE de la commune", "en": "Municipality INSEE code"},
-            "description": {
-                "fr": "Code INSEE d'une des 305 communes (exclusif de geometry).",
-                "en": "INSEE code of one of the 305 municipalities (exclusive with geometry).",
-            },
-            "schema": {"type": "string", "pattern": INSEE_RE.pattern},
-            "minOccurs": 0,
-            "maxOccurs": 1,
-            "keywords": ["commune", "INSEE"],
-        },
-        "geometry": {
-            "title": {"fr": "Zone (polygone GeoJSON)", "en": "Area (GeoJSON polygon)"},
-            "description": {
-                "fr": "Géométrie GeoJSON Polygon ou MultiPolygon (ou Feature qui en porte une), "
-                      "en CRS84 (longitude, latitude) sauf si l'entrée crs dit EPSG:2154 ; la "
-                      "partie hors du territoire est ignorée (exclusif de commune).",
-                "en": "GeoJSON Polygon or MultiPolygon geometry (or a Feature carrying one), in "
-                      "CRS84 (longitude, latitude) unless the crs input says EPSG:2154; the part "
-                      "outside the territory is ignored (exclusive with commune).",
-            },
-            "schema": {"type": "object", "contentMediaType": "application/geo+json",
-                       "required": ["type"]},
-            "minOccurs": 0,
-            "maxOccurs": 1,
-            "keywords": ["geometry", "polygon", "GeoJSON"],
-        },
-        "polygon": {
-            "title": {"fr": "Alias de geometry", "en": "Alias of geometry"},
-            "description": {
-                "fr": "Ancien nom de l'entrée geometry (même contenu) ; préférer geometry.",
-                "en": "Former name of the geometry input (same content); use geometry.",
-            },
-            "schema": {"type": "object", "contentMediaType": "application/geo+json",
-                       "required": ["type"]},
-            "minOccurs": 0,
-            "maxOccurs": 1,
-        },
-        "crs": {
-            "title": {"fr": "Système de coordonnées de geometry", "en": "CRS of geometry"},
-            "description": {
-                "fr": "CRS84 (défaut) ou EPSG:2154 (Lambert-93).",
-                "en": "CRS84 (default) or EPSG:2154 (Lambert-93).",
-            },
-            "schema": {"type": "string", "enum": [CRS84, EPSG2154, "EPSG:2154", "OGC:CRS84"],
-                       "default": CRS84},
-            "minOccurs": 0,
-            "maxOccurs": 1,
-        },
-        "matrix": {
-            "title": {"fr": "Matrice", "en": "Matrix"},
-            "description": {
-                "fr": "environmental (défaut) : huit risques environnementaux R1..R8 calculés "
-                      "à partir des couches publiées ; societal : sept risques sociétaux S1..S7 "
-                      "calculés à partir des valeurs de l'entrée indicators.",
-                "en": "environmental (default): eight environmental risks R1..R8 computed from "
-                      "the published layers; societal: seven societal risks S1..S7 computed "
-                      "from the values of the indicators input.",
-            },
-            "schema": {"type": "string", "enum": list(MATRICES), "default": "environmental"},
-            "minOccurs": 0,
-            "maxOccurs": 1,
-        },
-        "year": {
-            "title": {"fr": "Été de la surchauffe", "en": "Overheating summer"},
-            "description": {
-                "fr": "Été du raster de surchauffe utilisé pour R1 (défaut : le plus récent).",
-                "en": "Summer of the overheating raster used for R1 (default: the latest).",
-            },
-            "schema": {"type": "integer", "enum": YEARS},
-            "minOccurs": 0,
-            "maxOccurs": 1,
-        },
-        "indicators": {
-            "title": {"fr": "Indicateurs sociétaux", "en": "Societal indicators"},
-            "description": {
-                "fr": "Avec matrix=societal (obligatoire alors) : valeurs des indicateurs de la "
-                      "matrice sociétale (un risque sans ses valeurs est « non évalué »). Clés "
-                      "acceptées : " + ", ".join(_RULES["societal"]["inputs"]),
-                "en": "With matrix=societal (required then): indicator values of the societal "
-                      "matrix (a risk without its values is 'not assessed'). Accepted keys: "
-                      + ", ".join(_RULES["societal"]["inputs"]),
-            },
-            "schema": core.societal_input_schema(_RULES) if _RULES.get("scales") else
-            {"type": "object"},
-            "minOccurs": 0,
-            "maxOccurs": 1,
-        },
-    },
-    "outputs": {
-        "risks": {
-            "title": {"fr": "Risques", "en": "Risks"},
-            "description": {
-                "fr": "Liste des risques de la matrice demandée : id (R1.. ou S1..), label, "
-                      "probability (Improbable, Peu probable, Probable, Très probable), gravity "
-                      "(Mineur, Majeur, Critique, Catastrophique), criticity (modéré, critique, "
-                      "très critique ; null si non évalué), inputs (valeurs des indicateurs), "
-                      "sources (réelles ou de démonstration).",
-                "en": "The risks of the requested matrix: id (R1.. or S1..), label, probability "
-                      "(Improbable, Peu probable, Probable, Très probable), gravity (Mineur, "
-                      "Majeur, Critique, Catastrophique), criticity (modéré, critique, très "
-                      "critique; null when not assessed), inputs (indicator values), sources "
-                      "(real or demonstration).",
-            },
-            "schema": {"type": "array", "items": {"type": "object"},
-                       "contentMediaType": "application/json"},
-        },
-        "svg": {
-            "title": {"fr": "Grille de criticité (SVG)", "en": "Criticity grid (SVG)"},
-            "description": {
-                "fr": "Le document SVG de la grille gravité × probabilité avec les codes des "
-                      "risques (une chaîne dans la réponse JSON ; seule demandée, la réponse est "
-                      "le document image/svg+xml).",
-                "en": "The SVG document of the gravity × probability grid with the risk codes "
-                      "(a string in the JSON response; requested alone, the response is the "
-                      "image/svg+xml document).",
-            },
-            "schema": {"type": "string", "contentMediaType": "image/svg+xml"},
-        },
-        "details": {
-            "title": {"fr": "Détails", "en": "Details"},
-            "description": {
-                "fr": "Matrice calculée, commune ou zone, cases de la grille, version des "
-                      "règles, paramètres, notes.",
-                "en": "Matrix computed, municipality or area, grid cells, rules version, "
-                      "parameters, notes.",
-            },
-            "schema": {"type": "object", "contentMediaType": "application/json"},
-        },
-    },
-    "example": {
-        "inputs": {
-            "commune": "62119",
-            "matrix": "environmental",
-        },
-        "outputs": {"risks": {}, "svg": {}},
-        "response": "document",
-    },
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,15 +172,19 @@ def check_inputs(data: Any) -> dict[str, Any]:
         raise RiskMatrixInputError("risk_matrix_kind", value=repr(kind))
     data["matrix"] = kind
     if kind == "societal":
-        if data.get("indicators") is None:
-            raise RiskMatrixInputError("risk_indicators_required")
-        try:
-            core.societal_indicators(data["indicators"], None, core.load_rules())
-        except core.InvalidInput as err:  # the pure core's own texts (no catalogue there)
-            raise RiskMatrixInputError.from_texts(err.fr, err.en) from None
+        _overrides(data.get("indicators"), core.load_rules())
     elif data.get("indicators") is not None:
         raise RiskMatrixInputError("risk_indicators_societal_only")
     return data
+
+
+def _overrides(inputs: Any, rules: dict) -> tuple[dict, list]:
+    """The caller's societal values (societal.parse_overrides), its problems as a 400."""
+    try:
+        return societal.parse_overrides(inputs, rules)
+    except core.InvalidInput as err:  # the pure core's own texts, as a catalogue parameter
+        raise RiskMatrixInputError("risk_indicators_invalid",
+                                   problem={"fr": err.fr, "en": err.en}) from None
 
 
 def _notes(has_commune: bool) -> list[str]:
@@ -416,26 +233,41 @@ def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
     else:
         area = _geometry(data)
 
-    margin = max(float(params["mining_buffer_m"]), float(params["pollution_buffer_m"])) + 10.0
     minx, miny, maxx, maxy = area.bounds
-    bbox = (minx - margin, miny - margin, maxx + margin, maxy + margin)
-    wanted = indicators.VECTOR_LAYERS if kind == "environmental" else ["communes"]
-    layers = {cid: store.read_collection(cid, bbox=bbox, settings=settings) for cid in wanted}
+    year = None
+    deprecated: list[dict[str, Any]] = []
+    if kind == "environmental":
+        margin = max(float(params["mining_buffer_m"]), float(params["pollution_buffer_m"])) + 10.0
+        bbox = (minx - margin, miny - margin, maxx + margin, maxy + margin)
+        layers = {cid: store.read_collection(cid, bbox=bbox, settings=settings)
+                  for cid in indicators.VECTOR_LAYERS}
+    else:
+        whole = societal.whole_layer_collections(rules)
+        layers = {cid: store.read_collection(cid, bbox=None if cid in whole else area.bounds,
+                                             settings=settings)
+                  for cid in societal.collections_read(rules)}
     try:
         parts = indicators.commune_parts(area, layers["communes"], insee=insee)
     except indicators.AreaOutsideTerritory:
         raise RiskMatrixInputError("risk_area_outside") from None
-    values: dict[str, Any] = {}
-    year = None
+    pop = indicators.population(parts)
     if kind == "environmental":
         surchauffe = store.entry("surchauffe", settings)
         files = surchauffe.get("files") or {"": surchauffe["data"]}
         year = _year(data, files) if files.keys() != {""} else None
         raster_path = files[str(year)] if year is not None else surchauffe["data"]
         values = indicators.environmental_indicators(parts, layers, raster_path, year, params)
-    sources = {rid: [_source(c, catalog) for c in cids]
-               for rid, cids in indicators.RISK_COLLECTIONS.items()}
-    pop = indicators.population(parts)
+        sources = {rid: [_source(c, catalog) for c in cids]
+                   for rid, cids in indicators.RISK_COLLECTIONS.items()}
+        entries = core.environmental_entries(values, sources, rules)
+        _environmental_trends(entries, values, parts, files, year, rules, catalog)
+    else:
+        overrides, deprecated = _overrides(data.get("indicators"), rules)
+        srcs = {cid: _source(cid, catalog) for cid in societal.collections_read(rules)}
+        computed = societal.compute(parts, layers, rules)
+        past = societal.past_values(parts, layers, rules)
+        details = societal.resolve(computed, overrides, rules, srcs)
+        entries = societal.entries(details, past, computed, rules, srcs)
 
     if insee is not None:
         subject = commune_subject(insee, feature["properties"], area)
@@ -457,31 +289,80 @@ def compute(data: dict[str, Any], settings=None) -> dict[str, Any]:
         if inside.area < 0.999 * area.area:
             notes.append("Une partie de la zone est hors du territoire : elle est ignorée. / "
                          "Part of the area lies outside the territory: it is ignored.")
-    notes.extend(_notes(has_commune))
-    try:
-        matrix = core.build_matrix(subject, values, sources, data.get("indicators"), pop,
-                                   [_source("communes", catalog)], rules, subject_key=key,
-                                   notes=notes)
-    except core.InvalidInput as err:  # the pure core's own texts (no catalogue there)
-        raise RiskMatrixInputError.from_texts(err.fr, err.en) from None
-    matrix["kind"] = kind
+    notes.extend(_notes(has_commune) if kind == "environmental" else _societal_notes(rules))
+    notes.extend(f"{d['note_fr']} / {d['note_en']}" for d in deprecated)
+    matrix = core.build_matrix(subject, kind, entries, rules, subject_key=key, notes=notes)
     matrix["year"] = year
+    matrix["deprecated_inputs"] = deprecated
     return matrix
+
+
+def _societal_notes(rules: dict) -> list[str]:
+    reserved = ", ".join(rules["societal"].get("reserved") or [])
+    return [
+        f"Identifiants {reserved} réservés : la source ne nomme pas ces risques. / Ids "
+        f"{reserved} reserved: the source does not name these risks.",
+        "Indicateurs sociaux (âge, pauvreté, chômage, décrochage, santé, numérique, logement, "
+        "équipements, délinquance, emplois) : données de démonstration modélisées "
+        "(indicateurs-sociaux), remplaçables par les valeurs de l'appelant (indicators). / "
+        "Social indicators (age, poverty, unemployment, school leaving, health, digital, "
+        "housing, facilities, crime, jobs): modelled demonstration data "
+        "(indicateurs-sociaux), replaceable by the caller's values (indicators).",
+        "Population répartie uniformément dans chaque commune. / Population spread evenly "
+        "over each municipality.",
+    ]
+
+
+def _environmental_trends(entries: list[dict[str, Any]], values: dict, parts, files: dict,
+                          year: int | None, rules: dict, catalog: dict,
+                          first_raster: Any = None) -> None:
+    """The trend of the environmental risks that have a dated layer (R1: the overheating
+    raster of the first summer published against the summer assessed), added in place."""
+    years = sorted(int(y) for y in files if y)
+    if year is None or not years or years[0] == year:
+        return
+    first = years[0]
+    params = rules["parameters"]
+    for entry, risk in zip(entries, rules["environmental"]):
+        spec = risk.get("trend")
+        if not spec or risk["id"] != "R1":
+            continue
+        raster = first_raster if first_raster is not None else files[str(first)]
+        before = indicators.r1_overheating(parts, raster, first, params)
+        basis = core.trend_basis(risk, values["R1"].get(spec["indicator"]),
+                                 before.get(spec["indicator"]), first, year,
+                                 _source("surchauffe", catalog))
+        if basis is not None:
+            entry["trend"], entry["trend_basis"] = basis["trend"], basis
 
 
 # --------------------------------------------------------------------------------------------
 # outputs
 # --------------------------------------------------------------------------------------------
-def risk_of(entry: dict[str, Any]) -> dict[str, Any]:
+def _env_indicators(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{value, source, computed}`` of each environmental indicator (all computed from the
+    risk's collections)."""
+    cids = [s["collection"] for s in entry["sources"] if "collection" in s]
+    demo = any(s.get("demo") for s in entry["sources"])
+    return {k: {"value": v, "source": ", ".join(cids), "computed": True, "demo": demo}
+            for k, v in entry["indicators"].items()}
+
+
+def risk_of(entry: dict[str, Any], kind: str = "environmental", rules: dict | None = None,
+            actions: dict | None = None) -> dict[str, Any]:
     """One entry of the ``risks`` output (the interface names) from a core matrix entry."""
-    return {
+    rules = rules or core.load_rules()
+    out = {
         "id": entry["id"],
         "label": entry["label_fr"],
         "probability": entry["probability"],
         "gravity": entry["gravity"],
         "criticity": entry["criticity"],
         "inputs": dict(entry["indicators"]),
+        "indicators": (copy.deepcopy(entry["indicator_details"]) if kind == "societal"
+                       else _env_indicators(entry)),
         "sources": [dict(s) for s in entry["sources"]],
+        "actions": risk_actions.actions_for(kind, entry, rules, actions),
         "label_en": entry["label_en"],
         "probability_en": entry["probability_en"],
         "gravity_en": entry["gravity_en"],
@@ -489,12 +370,18 @@ def risk_of(entry: dict[str, Any]) -> dict[str, Any]:
         "assessed": entry["assessed"],
         "basis": entry["basis"],
     }
+    if entry.get("trend"):
+        out["trend"] = entry["trend"]
+        out["trend_basis"] = copy.deepcopy(entry["trend_basis"])
+    if entry.get("replaces"):
+        out["replaces"] = entry["replaces"]
+    return out
 
 
 def outputs_of(matrix: dict[str, Any], wanted: set[str] | None = None,
                rules: dict | None = None) -> dict[str, Any]:
     """``risks``/``svg``/``details`` of a matrix computed by :func:`compute` (or
-    core.build_matrix plus ``kind``)."""
+    core.build_matrix)."""
     wanted = set(OUTPUT_IDS) if wanted is None else wanted
     rules = rules or core.load_rules()
     kind = matrix.get("kind", "environmental")
@@ -502,11 +389,12 @@ def outputs_of(matrix: dict[str, Any], wanted: set[str] | None = None,
     grid = core.grid(rules, entries)
     subject_key = "commune" if "commune" in matrix else "area"
     view = {subject_key: matrix[subject_key], "environmental": [], "societal": [],
-            "grid": grid, "rules_version": matrix.get("rules_version")}
+            "grid": grid, "rules_version": matrix.get("rules_version"), "kind": kind}
     view[kind] = entries
     out: dict[str, Any] = {}
     if "risks" in wanted:
-        out["risks"] = [risk_of(e) for e in entries]
+        data = risk_actions.load_actions(rules=rules)
+        out["risks"] = [risk_of(e, kind, rules, data) for e in entries]
     if "svg" in wanted:
         out["svg"] = svg.render(view)
     if "details" in wanted:
@@ -518,14 +406,18 @@ def outputs_of(matrix: dict[str, Any], wanted: set[str] | None = None,
             "rules_version": matrix.get("rules_version"),
             "parameters": matrix.get("parameters"),
             "notes": matrix.get("notes", []),
+            "deprecated_inputs": list(matrix.get("deprecated_inputs") or []),
         }
+        if kind == "societal":
+            out["details"]["reserved_ids"] = list(rules["societal"].get("reserved") or [])
     return out
 
 
-def all_communes(settings=None, year: int | None = None) -> dict[str, dict[str, Any]]:
-    """The environmental ``risks`` of every commune of the territory, computed in process with
-    the layers read once (batch use and the 305-commune check). INSEE code -> outputs
-    (``risks`` and ``details``)."""
+def all_communes(settings=None, year: int | None = None,
+                 kind: str = "environmental") -> dict[str, dict[str, Any]]:
+    """The ``risks`` of every commune of the territory, computed in process with the layers
+    read once (batch use, the 305-commune check, the calibration of the thresholds). INSEE
+    code -> outputs (``risks`` and ``details``)."""
     from services import layers as store
     from services.settings import get_settings
 
@@ -533,29 +425,43 @@ def all_communes(settings=None, year: int | None = None) -> dict[str, dict[str, 
     rules = core.load_rules()
     params = rules["parameters"]
     catalog = _catalog(settings)
-    layers = {cid: store.read_collection(cid, settings=settings)
-              for cid in indicators.VECTOR_LAYERS}
-    surchauffe = store.entry("surchauffe", settings)
-    files = surchauffe.get("files") or {"": surchauffe["data"]}
-    year = _year({"year": year}, files) if files.keys() != {""} else None
-    raster_path = files[str(year)] if year is not None else surchauffe["data"]
-    sources = {rid: [_source(c, catalog) for c in cids]
-               for rid, cids in indicators.RISK_COLLECTIONS.items()}
-    pop_sources = [_source("communes", catalog)]
+    cids = indicators.VECTOR_LAYERS if kind == "environmental" else \
+        societal.collections_read(rules)
+    layers = {cid: store.read_collection(cid, settings=settings) for cid in cids}
     communes = layers["communes"]
     # index the layers, read the raster and split the communes once for the whole batch
     prepared = indicators.prepare_layers(layers)
-    raster = indicators.Raster(raster_path) if raster_path else None
     parts_of = indicators.commune_parts_by_insee(communes)
+    if kind == "environmental":
+        surchauffe = store.entry("surchauffe", settings)
+        files = surchauffe.get("files") or {"": surchauffe["data"]}
+        year = _year({"year": year}, files) if files.keys() != {""} else None
+        raster_path = files[str(year)] if year is not None else surchauffe["data"]
+        raster = indicators.Raster(raster_path) if raster_path else None
+        years = sorted(int(y) for y in files if y)
+        first = indicators.Raster(files[str(years[0])]) if years else None
+        sources = {rid: [_source(c, catalog) for c in cs]
+                   for rid, cs in indicators.RISK_COLLECTIONS.items()}
+    else:
+        srcs = {cid: _source(cid, catalog) for cid in cids}
     out = {}
     for insee, geom, row in zip(communes["insee"], communes.geometry,
                                 communes.to_dict("records")):
         parts = parts_of[str(insee)]
-        values = indicators.environmental_indicators(parts, prepared, raster, year, params)
-        matrix = core.build_matrix(commune_subject(str(insee), row, geom), values, sources, None,
-                                   indicators.population(parts), pop_sources, rules,
-                                   notes=_notes(True))
-        matrix["kind"], matrix["year"] = "environmental", year
+        if kind == "environmental":
+            values = indicators.environmental_indicators(parts, prepared, raster, year, params)
+            entries = core.environmental_entries(values, sources, rules)
+            _environmental_trends(entries, values, parts, files, year, rules, catalog, first)
+            notes = _notes(True)
+        else:
+            computed = societal.compute(parts, prepared, rules)
+            details = societal.resolve(computed, {}, rules, srcs)
+            entries = societal.entries(details, societal.past_values(parts, prepared, rules),
+                                       computed, rules, srcs)
+            notes = _societal_notes(rules)
+        matrix = core.build_matrix(commune_subject(str(insee), row, geom), kind, entries, rules,
+                                   notes=notes)
+        matrix["year"] = year if kind == "environmental" else None
         out[str(insee)] = outputs_of(matrix, {"risks", "details"}, rules)
     return out
 

@@ -1,9 +1,10 @@
 """SVG picture of the criticity grid of a ``matrix`` result (pure: dict in, text out).
 
 Gravity in rows (Catastrophique at the top), probability in columns (Improbable on the left),
-each cell coloured by its criticity, each assessed risk code (R1.. environmental, S1..
-societal) drawn as a label in its cell; French labels, a legend of the colours and the list
-of the risks with their classes below the grid.  Well-formed SVG 1.1 with a viewBox.
+each cell coloured by its criticity, each assessed risk code (R1.., environmental in bold,
+societal in italics: one matrix per picture, the two reuse the ids) drawn as a label in its
+cell; French labels, a legend of the colours and the list of the risks with their classes and
+trends below the grid.  Well-formed SVG 1.1 with a viewBox.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-WIDTH = 900
+WIDTH = 960
 GRID_X, GRID_Y = 190, 120
 CELL_W, CELL_H = 166, 92
 FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
@@ -29,18 +30,30 @@ def _fmt_km2(v: float | None) -> str:
     return "?" if v is None else f"{v:,.2f}".replace(",", " ").replace(".", ",")
 
 
+TRENDS = {"rising": "hausse ↗", "stable": "stable →", "falling": "baisse ↘"}
+
+
+def _kind(matrix: Mapping[str, Any]) -> str:
+    if matrix.get("kind") in ("environmental", "societal"):
+        return matrix["kind"]
+    return "societal" if matrix.get("societal") and not matrix.get("environmental") \
+        else "environmental"
+
+
 def _title(matrix: Mapping[str, Any]) -> str:
+    name = "Matrice des risques " + ("sociétaux" if _kind(matrix) == "societal"
+                                     else "environnementaux")
     if "commune" in matrix:
         c = matrix["commune"]
-        return f"Matrice des risques — {c.get('nom', '?')} ({c.get('insee', '?')})"
+        return f"{name} — {c.get('nom', '?')} ({c.get('insee', '?')})"
     a = matrix.get("area", {})
     n = len(a.get("communes", []))
-    return (f"Matrice des risques — zone de {_fmt_km2(a.get('surface_km2'))} km² "
+    return (f"{name} — zone de {_fmt_km2(a.get('surface_km2'))} km² "
             f"({n} commune{'s' if n > 1 else ''})")
 
 
-def _uses_demo(matrix: Mapping[str, Any]) -> bool:
-    return any(s.get("demo") for e in matrix.get("environmental", []) for s in e.get("sources", []))
+def _uses_demo(entries) -> bool:
+    return any(s.get("demo") for e in entries for s in e.get("sources", []))
 
 
 def _pills(codes: list[str], x: float, y: float, societal: set[str]) -> list[str]:
@@ -66,10 +79,11 @@ def _pills(codes: list[str], x: float, y: float, societal: set[str]) -> list[str
 
 
 def _line(entry: Mapping[str, Any]) -> str:
+    trend = f" ({TRENDS[entry['trend']]})" if entry.get("trend") in TRENDS else ""
     if not entry.get("assessed"):
-        return f"{entry['id']}  {entry['label_fr']} : non évalué"
+        return f"{entry['id']}  {entry['label_fr']} : non évalué{trend}"
     return (f"{entry['id']}  {entry['label_fr']} : {entry['probability']} × {entry['gravity']}"
-            f" → {entry['criticity']}")
+            f" → {entry['criticity']}{trend}")
 
 
 def render(matrix: Mapping[str, Any]) -> str:
@@ -98,13 +112,18 @@ def render(matrix: Mapping[str, Any]) -> str:
                  'case, colorée selon la criticité.</desc>')
     parts.append(f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>')
     parts.append(_t(30, 36, title, size=20, weight="bold"))
-    sub = "Gravité (lignes) × probabilité (colonnes) ; R = risques environnementaux, " \
-          "S = risques sociétaux (en italique)"
+    if _kind(matrix) == "societal":
+        sub = "Gravité (lignes) × probabilité (colonnes) ; risques sociétaux en italique ; " \
+              "R4, R10, R13, R15, R16 réservés (non nommés par la source)"
+        demo = "Indicateurs sociaux, équipements et arrêts : données de démonstration " \
+               "modélisées, non réelles"
+    else:
+        sub = "Gravité (lignes) × probabilité (colonnes) ; risques environnementaux"
+        demo = "Aléas inondation, argiles, bruit, air et surchauffe : données de " \
+               "démonstration modélisées, non réelles"
     parts.append(_t(30, 60, sub, size=12, fill="#444444"))
-    if _uses_demo(matrix):
-        parts.append(_t(30, 80, "Aléas inondation, argiles, bruit, air et surchauffe : données de "
-                        "démonstration modélisées, non réelles", size=12, weight="bold",
-                        fill="#a61b1b"))
+    if _uses_demo(env + soc):
+        parts.append(_t(30, 80, demo, size=12, weight="bold", fill="#a61b1b"))
 
     # column headers and row labels
     for j, p in enumerate(probabilities):
@@ -153,7 +172,7 @@ def render(matrix: Mapping[str, Any]) -> str:
     # legend: the risks, environmental then societal
     y += 32
     for heading, entries, style in (("Risques environnementaux", env, "normal"),
-                                    ("Risques sociétaux (valeurs saisies)", soc, "italic")):
+                                    ("Risques sociétaux", soc, "italic")):
         if not entries:
             continue
         parts.append(_t(30, y, heading, size=13, weight="bold"))

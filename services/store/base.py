@@ -4,8 +4,11 @@
     reading (providers)     FeatureReader      sqlite/features.py           postgis/features.py
     writing with audit      Writer             sqlite/writer.py             postgis/writer.py
     vector tiles (MVT)      Backend.render     sqlite/tiles.py              postgis/tiles.py
+    grouped aggregation     Backend.aggregate  sqlite/aggregate.py          postgis/aggregate.py
     introspection, schema   Backend            sqlite/tables.py             postgis/tables.py
       changes, data frames                                                  postgis/schema.py
+    replacing the rows of   Backend            sqlite/schema.py             postgis/schema.py
+      a generated collection  .replace_rows
     the job table           JobStore           jobs.py (both backends)
 
 `Backend` is what the rest of the server asks for (`services.store.backend_for(entry)`, with
@@ -130,3 +133,18 @@ class Backend(ABC):
     @abstractmethod
     def version(self, entry: dict) -> tuple:
         """A key that changes when the stored data may have (caches of derived data)."""
+
+    @abstractmethod
+    def replace_rows(self, spec: "CollectionSpec", entry: dict, gdf: "gpd.GeoDataFrame",
+                     date_columns: list[str], newer: tuple[str, str] | None = None) -> dict:
+        """Replace every row of a generated (not editable) collection by `gdf`, in one
+        transaction: readers see the old rows or the new ones. `newer=(column, value)`: keep
+        the table when it holds a larger value of `column`. {"replaced", "count"}."""
+
+    def aggregate(self, reader: FeatureReader, plan: Any) -> list[tuple]:
+        """One row per group of a services.aggregate.Plan (the reader's filters, grouped):
+        the keys, their labels (territory levels, else None), then the metrics; at most
+        `plan.max_groups + 1` rows. One SQL statement, in the store's aggregate module."""
+        from importlib import import_module
+        package = {"geopackage": "sqlite", "postgis": "postgis"}[self.name]
+        return import_module(f"services.store.{package}.aggregate").aggregate(reader, plan)

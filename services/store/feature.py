@@ -7,18 +7,22 @@ and needs no column in the tables.
 
 `validate_feature` is the one validation shared by the API (services/transactions.py) and
 `artois-geo import` (services/importer.py): column types, required fields, code lists,
-geometry type (single promoted to multi), validity and the territory (communes + 1 km).
+geometry type (single promoted to multi), validity and the territory (communes + 1 km); a
+field may name its own check in the collection file (`validator: "module:function"`, run
+before the type check: it gets the given value and returns the value to store and its
+problems, e.g. processes.mutability.stored:check_stored).
 The errors carry the HTTP status and OGC code the API answers with.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import json
 import math
 import re
 from dataclasses import dataclass, field as dc_field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import shapely
 from shapely.geometry import mapping, shape
@@ -256,6 +260,35 @@ def coerce(name: str, value: Any, schema: dict[str, Any]) -> tuple[Any, Problem 
     return None, Problem("field_not_text", name, {"value": _show(value)})
 
 
+# ---------------------------------------------------------------------------- validators
+_validators: dict[str, Callable[[Any], tuple[Any, list[Problem]]]] = {}
+
+
+def load_validator(dotted: str) -> Callable[[Any], tuple[Any, list[Problem]]]:
+    """The function named by a field's `validator: "package.module:function"` in a collection
+    file, imported once. It takes the value given for the field and returns (the value to
+    store, a list of Problem)."""
+    fn = _validators.get(dotted)
+    if fn is None:
+        module, _, name = str(dotted).partition(":")
+        if not module or not name:
+            raise ValueError(f"validator {dotted!r}: 'package.module:function' expected")
+        fn = getattr(importlib.import_module(module), name)
+        if not callable(fn):
+            raise ValueError(f"validator {dotted!r} is not callable")
+        _validators[dotted] = fn
+    return fn
+
+
+def run_validator(dotted: str, name: str, value: Any) -> tuple[Any, list[Problem]]:
+    """(value to store, problems) of a field's validator; each problem names the field."""
+    clean, problems = load_validator(dotted)(_plain(value))
+    problems = list(problems or [])
+    for problem in problems:
+        problem.field = problem.field or name
+    return clean, problems
+
+
 def _as_multi(geom: shapely.Geometry, target: str) -> shapely.Geometry:
     if target.startswith("Multi") and geom.geom_type == target[len("Multi"):]:
         return getattr(shapely, target)([geom])
@@ -278,13 +311,20 @@ def validate_feature(spec: CollectionSpec, columns: dict[str, dict], props: dict
         if name not in columns:
             problems.append(Problem("field_unknown", name))
     for name, schema in columns.items():
-        value, problem = coerce(name, props.get(name), schema)
+        conf = spec.fields.get(name) or {}
+        value = props.get(name)
+        if conf.get("validator") and not _is_null(value):
+            value, found = run_validator(conf["validator"], name, value)
+            if found:
+                problems += found
+                clean[name] = None
+                continue
+        value, problem = coerce(name, value, schema)
         if problem:
             problems.append(problem)
             clean[name] = None
             continue
         clean[name] = value
-        conf = spec.fields.get(name) or {}
         required = conf.get("required") or name == spec.id_field
         if required and (value is None or (isinstance(value, str) and not value.strip())):
             problems.append(Problem("field_required", name))

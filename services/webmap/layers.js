@@ -14,13 +14,28 @@ const HIDDEN_AT_START = new Set(['alea-argiles', 'alea-inondation', 'bruit', 'qu
   'qpv', 'habitat-communes', 'arrets-transport', 'echangeurs-autoroutiers', 'routes-principales',
   'commerces-services', 'postes-electriques', 'reseaux-chaleur', 'zonages-environnementaux',
   'trame-verte-bleue', 'servitudes-patrimoniales', 'sites-icpe', 'cavites-souterraines',
-  'zones-acceleration-enr']);
+  'zones-acceleration-enr', 'indicateurs-sociaux']);
 // Drawing order: raster under polygons, polygons under lines, lines under points; the
 // administrative outlines above the other polygons.
 const GEOMETRY_ORDER = { raster: 0, polygon: 1, outline: 2, line: 3, point: 4 };
 const OUTLINES = new Set(['communes', 'epci']);
 
 export const sourceId = (cid) => `src:${cid}`;
+const STYLES_REL = 'http://www.opengis.net/def/rel/ogc/1.0/styles';
+
+/** A collection published without a style yet (a new collection file): drawn plain, off at
+ * start (a plain polygon layer would hide the communes' clicks). */
+function plainStyle(collection) {
+  const type = (collection.geometry || '').toLowerCase();
+  const colour = '#6d6a86';
+  if (type.includes('point')) {
+    return { layers: [{ id: 'plain', type: 'circle', paint: { 'circle-color': colour, 'circle-radius': 4,
+      'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } }] };
+  }
+  if (type.includes('line')) return { layers: [{ id: 'plain', type: 'line', paint: { 'line-color': colour, 'line-width': 1.5 } }] };
+  return { layers: [{ id: 'plain', type: 'fill', paint: { 'fill-color': colour, 'fill-opacity': 0.2,
+    'fill-outline-color': colour } }] };
+}
 
 function geometryRank(collection) {
   if (collection.kind === 'raster') return GEOMETRY_ORDER.raster;
@@ -105,9 +120,12 @@ export async function loadCollections(catalog) {
     demo: Boolean(catalog[c.id]?.demo),
     bbox: c.extent?.spatial?.bbox?.[0]?.slice(0, 4),
     geometry: catalog[c.id]?.geometry_type,
+    styled: (c.links || []).some((link) => link.rel === STYLES_REL),
   }));
   await Promise.all(collections.map(async (collection) => {
-    const style = await getJSON(`collections/${collection.id}/styles/default`, { f: 'mapbox' });
+    const style = collection.styled
+      ? await getJSON(`collections/${collection.id}/styles/default`, { f: 'mapbox' })
+      : plainStyle(collection);
     collection.layers = styleLayers(collection, style);
     collection.legend = collection.kind === 'raster'
       ? rasterLegend(await getJSON(`collections/${RASTER}/legend`, { f: 'json' }))
@@ -121,7 +139,7 @@ export async function loadCollections(catalog) {
 export function addToMap(map, collections, year) {
   for (const collection of collections) {
     map.addSource(sourceId(collection.id), sourceFor(collection, year));
-    const visibility = HIDDEN_AT_START.has(collection.id) ? 'none' : 'visible';
+    const visibility = HIDDEN_AT_START.has(collection.id) || !collection.styled ? 'none' : 'visible';
     for (const layer of collection.layers) {
       map.addLayer({ ...layer, layout: { ...(layer.layout || {}), visibility } });
     }

@@ -2,7 +2,7 @@
 // risk-matrix, building → solar-potential) and popups (SAFN sheet, other features).
 // Every view is a function of its state, drawn again when the reader switches language.
 import { Popup } from '../vendor/maplibre-gl.mjs';
-import { ApiError, execute, getJSON } from './api.js';
+import { ApiError, execute, getJSON, url } from './api.js';
 import { bothLanguages, formatNumber, lang, onLanguageChange, pick, processLabel, t, useLabel } from './i18n.js';
 
 /** A small DOM builder: h('p', {className: 'x'}, 'text', child). */
@@ -43,7 +43,7 @@ function drawPanel() {
     : panelView.status === 'error' ? errorBox(panelView.error)
       : panelView.renderResult(panelView.result);
   body.replaceChildren(h('h2', {}, panelView.heading()), h('p', { className: 'subtitle' }, panelView.subtitle()),
-    content);
+    panelView.link ? panelView.link() : null, content);
 }
 
 export function closePanel() {
@@ -94,12 +94,19 @@ function mutabilityResult(output) {
     h('p', { className: 'meta' }, `${t('algorithm')} : ${evaluation.algorithm_version}`));
 }
 
+/** The friche's printable sheet (services/fiche.py), in the map's language. */
+export function ficheUrl(id) {
+  return url(`collections/friches/items/${encodeURIComponent(id)}/fiche`, { lang: lang() });
+}
+
 export function openFriche(properties) {
   const id = properties.site_id;
   runInPanel({
     kind: 'friche',
     heading: () => properties.site_nom || id,
     subtitle: () => `${t('friche')} ${id}`,
+    link: () => h('p', { className: 'sheet-link' },
+      h('a', { href: ficheUrl(id), target: '_blank', rel: 'noopener' }, t('ficheLink'))),
     renderResult: mutabilityResult,
   }, 'mutability', { friche: String(id) });
 }
@@ -107,8 +114,24 @@ export function openFriche(properties) {
 // ---- commune: risk matrix ---------------------------------------------------------------
 
 const CRITICITY_CLASS = { modéré: 'moderate', critique: 'critical', 'très critique': 'very-critical' };
+const TREND_ARROW = { rising: '↗', stable: '→', falling: '↘' };
+const MATRICES = ['environmental', 'societal'];
 
-function riskResult(output, name) {
+// the preventive and curative actions of a risk, and what to watch (issue 18), folded
+function riskActions(risk) {
+  const actions = risk.actions;
+  if (!actions) return null;
+  const list = (items, className) => h('ul', { className }, items.map((a) => h('li', {}, pick(a))));
+  // inline styles: the panel's stylesheet is shared; these few rules belong to this view
+  return h('details', { className: 'risk-actions', style: { 'font-weight': 'normal', 'font-size': '.85em' } },
+    h('summary', {}, `${t('actions')} (${actions.preventive.length + actions.curative.length})`),
+    h('p', {}, h('strong', {}, t('preventive'))), list(actions.preventive, 'preventive'),
+    h('p', {}, h('strong', {}, t('curative'))), list(actions.curative, 'curative'),
+    actions.anticipate?.length ? [h('p', {}, h('strong', {}, t('anticipate'))),
+      list(actions.anticipate, 'anticipate')] : null);
+}
+
+function riskResult(output, name, properties, matrix) {
   // an <img> shows the server's SVG document without running anything it could contain
   const grid = h('img', {
     className: 'risk-grid',
@@ -120,11 +143,23 @@ function riskResult(output, name) {
     h('td', {}, risk.id),
     h('th', { scope: 'row' }, en ? risk.label_en || risk.label : risk.label,
       h('small', {}, `${(en ? risk.probability_en : risk.probability) || '–'} × ${
-        (en ? risk.gravity_en : risk.gravity) || '–'}`)),
+        (en ? risk.gravity_en : risk.gravity) || '–'}`),
+      risk.trend ? h('span', { className: `trend ${risk.trend}`, 'data-trend': risk.trend,
+        style: { 'font-weight': 'normal', 'font-size': '.8em', display: 'block' } },
+        `${TREND_ARROW[risk.trend] || ''} ${t(`trend_${risk.trend}`)}`) : null,
+      riskActions(risk)),
     h('td', {}, h('span', { className: `criticity ${CRITICITY_CLASS[risk.criticity] || 'none'}` },
       risk.criticity ? (en ? risk.criticity_en : risk.criticity) : t('notAssessed')))));
-  return h('div', { className: 'result risks' },
-    h('h3', {}, t('riskMatrix')),
+  const switcher = h('div', { className: 'matrix-switch', role: 'group', 'aria-label': t('matrixChoice') },
+    MATRICES.map((m) => h('button', {
+      type: 'button',
+      'data-matrix': m,
+      'aria-pressed': String(m === matrix),
+      onclick: () => { if (m !== matrix) openCommune(properties, m); },
+    }, t(m === 'societal' ? 'matrixSocietal' : 'matrixEnvironmental'))));
+  return h('div', { className: 'result risks', 'data-matrix': matrix },
+    switcher,
+    h('h3', {}, t(matrix === 'societal' ? 'riskMatrixSocietal' : 'riskMatrix')),
     h('a', { href: grid.src, target: '_blank', rel: 'noopener', className: 'grid-link' }, grid),
     h('table', {},
       h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, `${t('risk')} (${t('probability')} × ${t('gravity')})`),
@@ -132,14 +167,19 @@ function riskResult(output, name) {
       h('tbody', {}, rows)));
 }
 
-export function openCommune(properties) {
+/** The commune's risk matrix: environmental (default) or societal, with actions per risk. */
+export function openCommune(properties, matrix = 'environmental') {
   const name = properties.nom || properties.insee;
   runInPanel({
     kind: 'commune',
     heading: () => name,
     subtitle: () => `${t('commune')} ${properties.insee}`,
-    renderResult: (output) => riskResult(output, name),
-  }, 'risk-matrix', { commune: String(properties.insee) });
+    // the commune's key figures page (services/territoires.py), in the map's language
+    link: () => h('p', { className: 'sheet-link territory-link' },
+      h('a', { href: url(`territoires/${encodeURIComponent(properties.insee)}`, { lang: lang() }),
+        target: '_blank', rel: 'noopener' }, t('territoryLink'))),
+    renderResult: (output) => riskResult(output, name, properties, matrix),
+  }, 'risk-matrix', { commune: String(properties.insee), matrix });
 }
 
 // ---- building: solar potential ----------------------------------------------------------

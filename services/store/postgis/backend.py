@@ -40,3 +40,6 @@ class PostGISBackend(Backend):
 
     def version(self, entry) -> tuple:
         return ("postgis", pool.database_url(), entry["table"])
+
+    def replace_rows(self, spec, entry, gdf, date_columns, newer=None) -> dict:
+        return schema.replace_rows(spec, gdf, date_columns, newer, split(entry["table"])[0])

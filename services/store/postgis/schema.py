@@ -3,9 +3,10 @@ vector collection into tables of one schema (EPSG:2154, primary key, GIST index,
 on the id field); processes add their result columns (`add_columns`).
 
 Running the build twice changes nothing: rows are upserted only where they differ. A
-collection whose schema changed is migrated (columns added or retyped), never dropped.
+collection whose schema changed is migrated (columns added or retyped), never dropped: the
+fields of the collection file that the source lacks arrive as empty typed columns.
 Editable collections keep the edits made through the API: the build only adds rows whose
-identifier is missing. Each collection loads in one transaction.
+identifier is missing (and the new columns, empty). Each collection loads in one transaction.
 """
 from __future__ import annotations
 
@@ -88,11 +89,15 @@ def migrate_table(conn, spec: CollectionSpec, schema: str, columns: dict[str, st
 
 
 def load_collection(spec: CollectionSpec, gdf: gpd.GeoDataFrame, date_columns: list[str],
-                    schema: str | None = None) -> dict[str, Any]:
-    """Upsert `gdf` (EPSG:2154) into the collection's table, in one transaction."""
+                    schema: str | None = None, types: dict[str, str] | None = None
+                    ) -> dict[str, Any]:
+    """Upsert `gdf` (EPSG:2154) into the collection's table, in one transaction. `types`
+    gives the PostgreSQL type of columns whose values do not tell it (the empty columns of the
+    fields declared in the collection file)."""
     schema = schema or db.schema_name()
+    types = types or {}
     props = [c for c in gdf.columns if c != gdf.geometry.name]
-    columns = {c: pg_type(gdf[c], c in date_columns) for c in props}
+    columns = {c: types.get(c) or pg_type(gdf[c], c in date_columns) for c in props}
     ewkb = shapely.to_wkb(shapely.set_srid(gdf.geometry.values, STORAGE_SRID), hex=True,
                           include_srid=True)
     t = db.qualified(schema, spec.table)
@@ -180,3 +185,49 @@ def add_columns(qualified_name: str, columns: dict[str, str]) -> None:
                     db.qualified(schema, table), sql.Identifier(column), sql.SQL(pg_type)))
         conn.commit()
     forget_table(schema, table)
+
+
+def replace_rows(spec: CollectionSpec, gdf: gpd.GeoDataFrame, date_columns: list[str],
+                 newer: tuple[str, str] | None = None, schema: str | None = None
+                 ) -> dict[str, Any]:
+    """Replace every row of a generated collection's table by `gdf` (EPSG:2154), in one
+    transaction (readers see the old rows or the new ones, never a mix; missing columns are
+    added in it). Replacements of one table queue behind a transaction-scoped advisory lock.
+    `newer=(column, value)`: leave the table as it is when it already holds a larger value of
+    `column` (a later computation was written first)."""
+    schema = schema or db.schema_name()
+    props = [c for c in gdf.columns if c != gdf.geometry.name]
+    columns = {c: pg_type(gdf[c], c in date_columns) for c in props}
+    ewkb = shapely.to_wkb(shapely.set_srid(gdf.geometry.values, STORAGE_SRID), hex=True,
+                          include_srid=True)
+    t = db.qualified(schema, spec.table)
+    with db.pool().connection() as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                     (f"replace:{schema}.{spec.table}",))
+        ensure_schema(conn, schema)
+        existing = _existing_columns(conn, schema, spec.table)
+        if newer and newer[0] in existing:
+            current = conn.execute(sql.SQL("SELECT max({})::text FROM {}").format(
+                sql.Identifier(newer[0]), t)).fetchone()[0]
+            if current is not None and current > str(newer[1]):
+                return {"replaced": False, "count": None, "newer": current}
+        migrate_table(conn, spec, schema, columns)
+        conn.execute(sql.SQL("DELETE FROM {}").format(t))
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in props + ["geom"])
+        with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(t, cols)) as copy:
+            for values, geom in zip(gdf[props].itertuples(index=False, name=None), ewkb):
+                copy.write_row([_scalar(v) for v in values] + [geom])
+        count = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(t)).fetchone()[0]
+        conn.execute(sql.SQL("ANALYZE {}").format(t))
+    forget_table(schema, spec.table)
+    return {"replaced": True, "count": count}
+
+
+def _scalar(value: Any) -> Any:
+    """A plain Python value for COPY (numpy scalars unwrapped, NaN and NA as NULL)."""
+    value = _plain(value)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+        if isinstance(value, float) and value != value:
+            return None
+    return value

@@ -41,3 +41,6 @@ class SQLiteBackend(Backend):
 
     def version(self, entry) -> tuple:
         return ("gpkg", entry["data"], os.stat(entry["data"]).st_mtime_ns)
+
+    def replace_rows(self, spec, entry, gdf, date_columns, newer=None) -> dict:
+        return schema.replace_rows(entry["data"], entry["table"], gdf, date_columns, newer)
