@@ -31,6 +31,7 @@ FRONT_MODULES = (
     "services.aggregate",      # /collections/{id}/aggregate: grouped figures for dataviz
     "services.fiche",          # /collections/friches/items/{id}/fiche: a friche's sheet
     "services.keyfigures",     # /chiffres-cles/indicateurs: the key figures' definitions
+    "services.territoires",    # /territoires/{code}: the page of a territory (key figures)
 )
 
 
