@@ -84,6 +84,15 @@ def load_catalog(collections_dir: Path) -> list[CollectionSpec]:
         unknown = [r for r in spec.requires if r not in specs]
         if unknown:
             raise CatalogError(f"{spec.id}: requires unknown collection(s) {unknown}")
-        graph[spec.id] = set(spec.requires)
-    order = list(graphlib.TopologicalSorter(graph).static_order())
+        graph[spec.id] = list(spec.requires)
+    # one order in every process, whatever the hash seed (pytest-xdist workers must collect
+    # the same parametrised tests): file order, each collection after what it requires
+    sorter = graphlib.TopologicalSorter(graph)
+    sorter.prepare()
+    rank = {cid: i for i, cid in enumerate(specs)}
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=rank.__getitem__)
+        order += ready
+        sorter.done(*ready)
     return [specs[i] for i in order]
