@@ -424,8 +424,12 @@ def test_stored_criteria_feed_the_process_and_are_audited(stack):
     stack.settle()
     first = stack.evaluate({"friche": FRICHE})
     rel0 = first["result"]["reliability"]
-    stored = _stored_choice(stack, first)
+    fills = _stored_choice(stack, first)
     weights = {c["id"]: c["weight"] for c in first["result"]["criteria"]}
+    # and one criterion the layers derive, corrected by the agent: the stored value wins
+    derived = next(c for c in first["result"]["criteria"]
+                   if c["source"] == "derived" and isinstance(c["value"], bool))
+    stored = {**fills, derived["id"]: not derived["value"]}
     try:
         r = stack.patch(FRICHE, {"criteres_saisis": stored})
         assert r.status_code == 200, r.text[:800]
@@ -437,13 +441,15 @@ def test_stored_criteria_feed_the_process_and_are_audited(stack):
             assert by[cid]["informed"] is True
         assert sorted(derivation["stored"]) == sorted(stored)
         assert not set(stored) & set(derivation["unavailable"])
-        # the reliability rises by the weights of the criteria they fill
+        assert by[derived["id"]]["value"] is (not derived["value"])  # stored over derived
+        # the reliability rises by the weights of the criteria they fill (the corrected
+        # derived one was informed already)
         rel = result["reliability"]
         assert rel["weight_informed"] == pytest.approx(
-            rel0["weight_informed"] + sum(weights[c] for c in stored))
+            rel0["weight_informed"] + sum(weights[c] for c in fills))
         assert rel["score"] == reliability_note(rel["weight_informed"], rel["weight_total"])
         assert rel["score"] > rel0["score"] or rel0["score"] == 10
-        assert rel["criteria_informed"] == rel0["criteria_informed"] + len(stored)
+        assert rel["criteria_informed"] == rel0["criteria_informed"] + len(fills)
         informed = sum(c["weight"] for c in result["criteria"] if c["informed"])
         assert informed == pytest.approx(rel["weight_informed"])
         # the vocations follow the documented rule
