@@ -455,64 +455,68 @@ def test_bad_societal_inputs_are_bilingual_400s(server, indicators, words):
     assert words in body["description_fr"] and words in body["description_en"], body
 
 
-def test_both_svg_grids_render_in_chromium(server):
-    """The two SVG documents, decoded as images and inlined, in Debian's Chromium."""
-    chromium = shutil.which("chromium")
-    if not chromium:
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """One Chromium for the module: a second sync_playwright() while a module fixture's is
+    open fails ("Sync API inside the asyncio loop"), so every browser test here shares it."""
+    from test_webmap import ARGS, CHROMIUM
+
+    if not shutil.which("chromium"):
         pytest.skip("chromium is installed by scripts/setup.sh --test-tools")
     from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
 
+
+def test_both_svg_grids_render_in_chromium(server, chromium_browser):
+    """The two SVG documents, decoded as images and inlined, in Debian's Chromium."""
     svgs = {}
     for matrix in ("environmental", "societal"):
         r = _post(server, {"commune": "62498", "matrix": matrix}, outputs={"svg": {}},
                   response="raw")
         assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
         svgs[matrix] = r.text
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        try:
-            for matrix, text in svgs.items():
-                page = browser.new_page(viewport={"width": 1000, "height": 1000})
-                errors = []
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                inline = text.split("?>", 1)[1]  # the document without its XML declaration
-                page.set_content(f"<html><body style='margin:0'>{inline}</body></html>")
-                codes = page.evaluate("""() => [...document.querySelectorAll('text.code')]
-                    .map(t => [t.dataset.risk, t.getBBox().width])""")
-                root = ET.fromstring(text.encode("utf-8"))
-                expected = [t.get("data-risk") for t in root.iter(SVG_NS + "text")
-                            if t.get("class") == "code"]
-                assert sorted(c for c, _ in codes) == sorted(expected)
-                assert all(w > 5 for _, w in codes), codes  # laid out, not empty
-                title = page.evaluate("document.querySelector('svg title').textContent")
-                assert ("sociétaux" if matrix == "societal" else "environnementaux") in title
-                # as an image, the way the web map shows it, painted on a canvas
-                page.set_content("<img id='g'>")
-                page.evaluate("(svg) => { document.getElementById('g').src = "
-                              "'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svg); }",
-                              text)
-                page.wait_for_function("document.getElementById('g').complete && "
-                                       "document.getElementById('g').naturalWidth > 0")
-                coloured = page.evaluate("""() => {
-                    const img = document.getElementById('g');
-                    const c = document.createElement('canvas');
-                    c.width = img.naturalWidth; c.height = img.naturalHeight;
-                    const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
-                    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-                    let n = 0;
-                    for (let i = 0; i < d.length; i += 4) {
-                        if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
-                    }
-                    return n / (d.length / 4);
-                }""")
-                assert coloured > 0.05, (matrix, coloured)
-                page.close()
-                assert not errors, (matrix, errors)
-        finally:
-            browser.close()
+    browser = chromium_browser
+    for matrix, text in svgs.items():
+        page = browser.new_page(viewport={"width": 1000, "height": 1000})
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        inline = text.split("?>", 1)[1]  # the document without its XML declaration
+        page.set_content(f"<html><body style='margin:0'>{inline}</body></html>")
+        codes = page.evaluate("""() => [...document.querySelectorAll('text.code')]
+            .map(t => [t.dataset.risk, t.getBBox().width])""")
+        root = ET.fromstring(text.encode("utf-8"))
+        expected = [t.get("data-risk") for t in root.iter(SVG_NS + "text")
+                    if t.get("class") == "code"]
+        assert sorted(c for c, _ in codes) == sorted(expected)
+        assert all(w > 5 for _, w in codes), codes  # laid out, not empty
+        title = page.evaluate("document.querySelector('svg title').textContent")
+        assert ("sociétaux" if matrix == "societal" else "environnementaux") in title
+        # as an image, the way the web map shows it, painted on a canvas
+        page.set_content("<img id='g'>")
+        page.evaluate("(svg) => { document.getElementById('g').src = "
+                      "'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svg); }",
+                      text)
+        page.wait_for_function("document.getElementById('g').complete && "
+                               "document.getElementById('g').naturalWidth > 0")
+        coloured = page.evaluate("""() => {
+            const img = document.getElementById('g');
+            const c = document.createElement('canvas');
+            c.width = img.naturalWidth; c.height = img.naturalHeight;
+            const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+            const d = ctx.getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) {
+                if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
+            }
+            return n / (d.length / 4);
+        }""")
+        assert coloured > 0.05, (matrix, coloured)
+        page.close()
+        assert not errors, (matrix, errors)
 
 
 def test_process_description_documents_the_societal_side(server):
@@ -529,19 +533,13 @@ def test_process_description_documents_the_societal_side(server):
 
 # ========================================================================= the web map
 @pytest.fixture(scope="module")
-def map_browser():
+def map_browser(chromium_browser):
     from services import webmap
-    from test_webmap import ARGS, CHROMIUM, NO_MAPLIBRE
+    from test_webmap import NO_MAPLIBRE
 
-    if not shutil.which("chromium"):
-        pytest.skip("chromium is installed by scripts/setup.sh --test-tools")
     if not webmap.maplibre_installed():
         pytest.skip(NO_MAPLIBRE)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    return chromium_browser
 
 
 def test_web_map_risk_panel_shows_both_matrices_with_actions(server, map_browser):
