@@ -63,6 +63,9 @@ _ROUTES: list[tuple[re.Pattern, set[str], bool]] = [
     (re.compile(r"^/collections/[^/]+/items/[^/]+/photos/[^/]+$"), COMMON | {"size"}, False),
     # the brownfield sheet (services/fiche.py: f=html|pdf, which it checks)
     (re.compile(r"^/collections/[^/]+/items/[^/]+/fiche/?$"), COMMON, False),
+    # the versions of a feature (services/history.py, which checks the values)
+    (re.compile(r"^/collections/[^/]+/items/[^/]+/history/?$"), COMMON | {"limit", "datetime"},
+     False),
 ]
 # routes that count their own body as it arrives, with their own limit (process execution:
 # ARTOIS_JOB_MAX_INPUT_BYTES; photo uploads: the collection's `photos.max_bytes`)

@@ -32,6 +32,7 @@ FRONT_MODULES = (
     "services.fiche",          # /collections/friches/items/{id}/fiche: a friche's sheet
     "services.keyfigures",     # /chiffres-cles/indicateurs: the key figures' definitions
     "services.territoires",    # /territoires/{code}: the page of a territory (key figures)
+    "services.history",        # /collections/{id}/items/{fid}/history: versions (audit)
 )
 
 

@@ -76,13 +76,14 @@ def _editable_ids() -> list[str]:
 
 
 @contextlib.contextmanager
-def open_stack(request, tmp_path_factory):
-    """A private copy of the store and a server on it, for one test module."""
+def open_stack(request, tmp_path_factory, keys: str | None = None):
+    """A private copy of the store and a server on it, for one test module (its API keys:
+    `keys`, else this module's KEYS)."""
     kind = request.param
     var = tmp_path_factory.mktemp(f"tx-{kind}") / "var"
     store = var / "store"
     store.mkdir(parents=True)
-    env = {"ARTOIS_VAR_DIR": str(var), "ARTOIS_API_KEYS": KEYS, "DATABASE_URL": ""}
+    env = {"ARTOIS_VAR_DIR": str(var), "ARTOIS_API_KEYS": keys or KEYS, "DATABASE_URL": ""}
     schema = url = None
     if kind == "embedded":
         request.getfixturevalue("manifest")  # the shared store is built
