@@ -463,8 +463,8 @@ def _query(name: str, schema: dict, description: str, **extra: Any) -> dict[str,
 
 def path_item(collection_ids: list[str]) -> dict[str, Any]:
     from services.config import CRS_LIST
-    error = {"content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/exception"}}}}
+    from services.front_openapi import error_response
+    error = error_response()
     number = {"type": "number", "nullable": True}
     group = {"type": "object", "required": ["key", "count"],
              "properties": {"key": {"type": "object"}, "labels": {"type": "object"},

@@ -267,9 +267,8 @@ def openapi(oas: dict[str, Any], collection_ids: list[str], coverage_ids: list[s
     """The sheet's path in the OpenAPI document (services/front.py: openapi)."""
     if COLLECTION not in collection_ids:
         return
-    error = {"description": "Bilingual OGC exception / exception OGC bilingue",
-             "content": {"application/json": {
-                 "schema": {"$ref": "#/components/schemas/exception"}}}}
+    from services.front_openapi import error_response
+    error = error_response()
     page = {"schema": {"type": "string"}}
     oas.setdefault("paths", {}).setdefault(PATH, {"get": {
         "tags": ["fiche"], "operationId": "getFricheSheet",

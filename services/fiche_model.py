@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import string
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 from babel.dates import format_date
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from services import fiche_svg
+from services.i18n import PageTexts
 
 HERE = Path(__file__).resolve().parent
 LABELS_FILE = HERE / "templates" / "fiche_labels.yml"
-LOCALE_DIR = HERE / "locale"
-LANGS = ("fr", "en")
 BABEL_LOCALE = {"fr": "fr_FR", "en": "en_GB"}
 HAZARD_RADIUS = fiche_svg.RADIUS_M
 MAX_PHOTOS = 12
@@ -61,30 +58,9 @@ EPCI_PROJECT = ("projet_epci_statut", "projet_epci_description")
 
 
 # ---------------------------------------------------------------------------- texts, labels
-@lru_cache(maxsize=None)
-def _catalogue(lang: str) -> dict[str, str]:
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as fp:
-        catalog = read_po(fp, locale=lang)
-    return {m.id: m.string for m in catalog
-            if isinstance(m.id, str) and m.id.startswith("fiche_") and m.string}
-
-
-class _Lenient(string.Formatter):
-    def get_value(self, key, args, kwargs):
-        return kwargs.get(key, "{" + str(key) + "}") if isinstance(key, str) else ""
-
-
-class Texts:
-    """``t("fiche_title")``, ``t("fiche_state_at", date=...)``: a text of the sheet."""
-
-    def __init__(self, lang: str):
-        self.lang = lang if lang in LANGS else "fr"
-        self.table = _catalogue(self.lang)
-
-    def __call__(self, key: str, **params: Any) -> str:
-        text = self.table.get(key) or _catalogue("fr").get(key) or key
-        return _Lenient().vformat(text, (), params) if params else text
+class Texts(PageTexts):
+    """``t("fiche_title")``, ``t("fiche_state_at", date=...)``: a text of the sheet (the
+    ``fiche_*`` entries of messages.po)."""
 
 
 def texts(lang: str) -> Texts:

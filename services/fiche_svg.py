@@ -38,7 +38,7 @@ def chart_svg(rows: Sequence[Mapping[str, Any]], title: str, excluded_word: str)
            'patternTransform="rotate(45)"><rect width="6" height="6" fill="#d9d9d9"/>'
            '<line x1="0" y1="0" x2="0" y2="6" stroke="#8a8a8a" stroke-width="2.5"/>'
            '</pattern></defs>',
-           f'<g class="grid" font-size="10" fill="#6b6b6b" font-family="sans-serif">']
+           '<g class="grid" font-size="10" fill="#6b6b6b" font-family="sans-serif">']
     for tick in (0, 25, 50, 75, 100):
         x = LABEL_WIDTH + BAR_WIDTH * tick / 100
         out.append(f'<line x1="{_num(x)}" y1="{CHART_TOP - 4}" x2="{_num(x)}" '

@@ -240,7 +240,8 @@ _ALT_TYPES = {"text/html": {"schema": {"type": "string"}},
               "application/ld+json": {"schema": {"type": "object"}}}
 
 
-def _error_ref() -> dict:
+def error_response() -> dict:
+    """The OpenAPI response of an error: the bilingual OGC exception (for front modules too)."""
     return {"description": "Bilingual OGC exception / exception OGC bilingue",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/exception"}}}}
 
@@ -276,7 +277,7 @@ def annotate(oas: dict[str, Any]) -> None:
                 codes = ("400", "401", "403", "404", "409", "412", "413", "415", "428", "503") \
                     if "/items" in path else ("400", "413", "415", "503")
                 for code in codes:
-                    responses.setdefault(code, _error_ref())
+                    responses.setdefault(code, error_response())
             for code, resp in responses.items():
                 content = resp.get("content") if isinstance(resp, dict) else None
                 if not isinstance(content, dict):

@@ -366,8 +366,8 @@ def openapi(oas: dict[str, Any], collection_ids: list[str], coverage_ids: list[s
 
 
 def path_item(collection_ids: list[str]) -> dict[str, Any]:
-    error = {"content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/exception"}}}}
+    from services.front_openapi import error_response
+    error = error_response()
     nullable = {"type": "string", "nullable": True}
     version = {"type": "object",
                "required": ["version", "date", "author", "role", "source", "operation",

@@ -114,12 +114,30 @@ MESSAGES_DOMAIN = 'errors'
 
 
 @lru_cache(maxsize=None)
-def catalogue(lang: str, source_dir: Path | None = None) -> dict[str, str]:
-    """``{key: text}`` of the ``errors`` catalogue of ``lang`` (read once per process)."""
-    path = (source_dir or LOCALE_SOURCE_DIR) / lang / 'LC_MESSAGES' / f'{MESSAGES_DOMAIN}.po'
+def catalogue(lang: str, source_dir: Path | None = None,
+              domain: str = MESSAGES_DOMAIN) -> dict[str, str]:
+    """``{key: text}`` of a catalogue of ``lang`` (``errors`` by default, ``messages`` for
+    the pages' texts), read once per process."""
+    path = (source_dir or LOCALE_SOURCE_DIR) / lang / 'LC_MESSAGES' / f'{domain}.po'
     with path.open('rb') as fp:
-        catalog = read_po(fp, locale=lang, domain=MESSAGES_DOMAIN)
-    return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str)}
+        catalog = read_po(fp, locale=lang, domain=domain)
+    return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str) and m.string}
+
+
+class PageTexts:
+    """``t("fiche_title")``, ``t("fiche_state_at", date=...)``: a page's text in ``lang``
+    from the ``messages`` catalogue (French when the text is missing in ``lang``, the key
+    when it is missing in both); placeholders filled like :func:`message`."""
+
+    def __init__(self, lang: str, prefix: str = ''):
+        self.lang = lang if lang in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
+        self.prefix = prefix
+
+    def __call__(self, key: str, **params) -> str:
+        key = self.prefix + key
+        text = catalogue(self.lang, domain='messages').get(key) or \
+            catalogue(DEFAULT_LANGUAGE, domain='messages').get(key) or key
+        return _FORMATTER.vformat(text, (), params) if params else text
 
 
 class _Messages(Mapping):

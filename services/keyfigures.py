@@ -202,9 +202,8 @@ def openapi(oas: dict[str, Any], collection_ids: list[str], coverage_ids: list[s
     """The definitions' path in the OpenAPI document (services/front.py: openapi)."""
     if COLLECTION not in collection_ids:
         return
-    error = {"description": "Bilingual OGC exception / exception OGC bilingue",
-             "content": {"application/json": {
-                 "schema": {"$ref": "#/components/schemas/exception"}}}}
+    from services.front_openapi import error_response
+    error = error_response()
     indicator = {"type": "object",
                  "required": ["id", "theme", "label_fr", "label_en", "unit_fr", "unit_en",
                               "demo", "sources", "collections"],

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import string
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
@@ -28,7 +27,6 @@ from urllib.parse import quote
 import anyio
 import anyio.to_thread
 from babel.dates import format_date
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -38,7 +36,7 @@ from starlette.routing import BaseRoute, Route
 
 from services import svg_charts
 from services.errors import OGCError
-from services.i18n import pick_language
+from services.i18n import PageTexts, pick_language
 
 COLLECTION = "chiffres-cles"
 INDEX = "/territoires"
@@ -62,28 +60,12 @@ def _capacity() -> anyio.CapacityLimiter:
 
 
 # ---------------------------------------------------------------------------- texts
-@lru_cache(maxsize=None)
-def _catalogue(lang: str) -> dict[str, str]:
-    from services.i18n import LOCALE_SOURCE_DIR
-    with (LOCALE_SOURCE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fp:
-        catalog = read_po(fp, locale=lang)
-    return {m.id: m.string for m in catalog
-            if isinstance(m.id, str) and m.id.startswith("territoire_") and m.string}
+class Texts(PageTexts):
+    """``t("title")``: a text of the territory pages (the ``territoire_*`` entries of
+    messages.po)."""
 
-
-class _Lenient(string.Formatter):
-    def get_value(self, key, args, kwargs):
-        return kwargs.get(key, "{" + str(key) + "}") if isinstance(key, str) else ""
-
-
-class Texts:
     def __init__(self, lang: str):
-        self.lang = lang if lang in BABEL_LOCALE else "fr"
-
-    def __call__(self, key: str, **params: Any) -> str:
-        text = _catalogue(self.lang).get(f"territoire_{key}") or \
-            _catalogue("fr").get(f"territoire_{key}") or key
-        return _Lenient().vformat(text, (), params) if params else text
+        super().__init__(lang, prefix="territoire_")
 
 
 def number(value: Any, decimals: int, lang: str) -> str | None:
@@ -394,9 +376,8 @@ def openapi(oas: dict[str, Any], collection_ids: list[str], coverage_ids: list[s
     """The pages' paths in the OpenAPI document (services/front.py: openapi)."""
     if COLLECTION not in collection_ids:
         return
-    error = {"description": "Bilingual OGC exception / exception OGC bilingue",
-             "content": {"application/json": {
-                 "schema": {"$ref": "#/components/schemas/exception"}}}}
+    from services.front_openapi import error_response
+    error = error_response()
     html = {"text/html": {"schema": {"type": "string"}}}
     query = [{"name": "f", "in": "query", "required": False,
               "schema": {"type": "string", "enum": list(FORMATS), "default": "html"}},

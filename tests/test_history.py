@@ -21,7 +21,6 @@ import io
 import json
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import shapely

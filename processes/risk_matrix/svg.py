@@ -160,7 +160,7 @@ def render(matrix: Mapping[str, Any]) -> str:
 
     # legend: criticity colours
     y = legend_y
-    parts.append(f'<g class="legend">')
+    parts.append('<g class="legend">')
     parts.append(_t(30, y, "Criticité :", size=13, weight="bold"))
     x = 120
     for crit in list(g["criticity"]) + (["non évalué"] if g.get("not_assessed") else []):
