@@ -68,6 +68,10 @@ if [ "$TEST_TOOLS" = 1 ]; then
 else
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[pdf]'
 fi
+# The half-hour territory's demo street network (.osm.pbf) and GTFS feed, seeded and labelled
+# demo, under var/half_hour (README: how to use the real OSM extract and GTFS instead)
+.venv/bin/python -m processes.half_hour.routing build-demo \
+  || echo "Half-hour demo network not built: .venv/bin/python -m processes.half_hour.routing build-demo" >&2
 # PDF of the brownfield sheets (services/fiche.py): WeasyPrint draws text with Debian's pango;
 # without it the server runs and ?f=pdf answers 503 with this command
 apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
