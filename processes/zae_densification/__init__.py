@@ -1,0 +1,1 @@
+"""Densification potential of business parks (issue 17 point 6): process ``zae-densification``."""
