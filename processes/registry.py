@@ -8,4 +8,7 @@ PROCESSES: dict[str, str] = {
     "risk-matrix": "processes.risk_matrix.processor.RiskMatrixProcessor",
     "zonal-statistics": "processes.zonal_statistics.processor.ZonalStatisticsProcessor",
     "chiffres-cles-calcul": "processes.chiffres_cles.processor.ChiffresClesProcessor",
+    "cadastre-solaire-calcul": "processes.cadastre_solaire.processor.CadastreSolaireProcessor",
+    "zae-densification": "processes.zae_densification.processor.ZaeDensificationProcessor",
+    "half-hour-territory": "processes.half_hour.processor.HalfHourProcessor",
 }

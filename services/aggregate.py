@@ -359,8 +359,8 @@ def _store_error(err: Exception) -> Exception:
 
 
 def _config() -> dict:
-    from pygeoapi.starlette_app import CONFIG  # the served configuration
-    return CONFIG
+    from services.access import served_config  # the served configuration, as the caller
+    return served_config()                     # may see it (services/access.py)
 
 
 def compute(cid: str, params: dict[str, str], accept: str | None = None
@@ -368,6 +368,7 @@ def compute(cid: str, params: dict[str, str], accept: str | None = None
     """The answer's body and media type (runs in a worker thread: the stores block)."""
     from pygeoapi.provider.base import ProviderGenericError
 
+    from services.access import hidden_of, restrict_reader
     from services.providers import paging
     from services.store import backend_for, get_catalog
     config = _config()
@@ -387,6 +388,7 @@ def compute(cid: str, params: dict[str, str], accept: str | None = None
         backend = backend_for(catalog.entry(cid))
         reader = backend.reader(provider_def, provider_def.get("id_field"),
                                 provider_def.get("time_field"))
+        restrict_reader(reader, hidden_of(provider_def))  # the caller's read tier
         spec = catalog.spec(cid)
         geometry_type = (spec.geometry_type if spec else None) or reader.geometry_type
         plan = Plan(parse_groupby(params.get("groupby"), reader.fields),

@@ -76,10 +76,14 @@ def create_app() -> ASGIApp:
     # the routes in matching order, front first (services/routes.py): the metrics layer finds
     # a request's route once and the caching layer reads it from the scope
     routes = RouteTable([*front_router.routes, *pygeoapi_app.routes])
-    # CORS (services/cors.py) outside the caching layer: its 304s carry the headers too
-    app = ops.RequestMetrics(CORS(HTTPCaching(app, CachePolicy(
+    # CORS (services/cors.py) outside the caching layer: its 304s carry the headers too.
+    # Read access (services/access.py) between them: the caller is resolved once, before the
+    # caching layer (which varies on the credential) and everything inside.
+    from services.access import AccessLayer, install
+    install()  # pygeoapi answers from the configuration of the caller's view
+    app = ops.RequestMetrics(CORS(AccessLayer(HTTPCaching(app, CachePolicy(
         tiles=settings.cache_tiles, static=settings.cache_static, data=settings.cache_data),
-        routes), settings.cors_origins), routes)
+        routes)), settings.cors_origins), routes)
     # Level 1: a 115 kB page compresses 10x faster than at pygeoapi's level 9 and only 20 %
     # larger; pygeoapi's own gzip is off in pygeoapi-config.yml. Adds Vary: Accept-Encoding.
     return GZipMiddleware(app, minimum_size=1024, compresslevel=1)

@@ -2,15 +2,19 @@
 
 Credentials come from the environment, never from the configuration file:
 
-- ``ARTOIS_API_KEYS="token1:editor:alice,token2:admin:bob,token3:reader:carol"``
+- ``ARTOIS_API_KEYS="token1:editor:alice,token2:admin:bob,token3:reader:carol"``; a fourth
+  part names the key's groups (read access tiers, services/access.py):
+  ``token4:reader:dora:metier+cabbalr``
 - ``ARTOIS_API_KEYS_FILE=/etc/artois-geo/keys.yml`` (YAML or JSON) holding only sha256
   hashes of the tokens, re-read when the file changes::
 
       keys:
         - {user: alice, role: editor, sha256: 5e884898da28047151d0e56f8dc62927...}
         - {user: bob, role: admin, sha256: "sha256:6b86b273ff34fce19d6b804eff5a3f57..."}
+        - {user: dora, role: reader, groups: [metier], sha256: d4735e3a265e16eee03f5...}
 
-  ``python -m services.auth hash TOKEN`` prints the hash of a token.
+  ``python -m services.auth hash TOKEN`` prints the hash of a token;
+  ``python -m services.auth issue USER ROLE [GROUP…]`` issues a new (scoped) key.
 
 A request presents its token as ``Authorization: Bearer <token>`` or ``X-API-Key: <token>``.
 Roles are ordered reader < editor < admin. Tokens are compared by their sha256 digests with
@@ -41,6 +45,7 @@ REALM = "artois-geo"
 class Principal:
     user: str
     role: str
+    groups: frozenset[str] = frozenset()  # read access groups (services/access.py)
 
     def has(self, role: str) -> bool:
         return ROLES.get(self.role, 0) >= ROLES[role]
@@ -76,14 +81,23 @@ def _parse_env(text: str) -> list[_Key]:
         if not item:
             continue
         token, _, rest = item.partition(":")
-        role, _, user = rest.partition(":")
+        role, _, rest = rest.partition(":")
+        user, _, groups = rest.partition(":")
         role = role.strip().lower()
         if not token or role not in ROLES:
             LOGGER.warning("ARTOIS_API_KEYS: ignored an entry with no token or an unknown role")
             continue
         keys.append(_Key(hashlib.sha256(token.encode()).digest(),
-                         Principal(user.strip() or role, role)))
+                         Principal(user.strip() or role, role, _groups(groups.split("+")))))
     return keys
+
+
+def _groups(names) -> frozenset[str]:
+    """Group names of a key, lower case; malformed ones are dropped."""
+    import re
+    out = {str(n).strip().lower() for n in names if str(n).strip()}
+    return frozenset(n for n in out if re.match(r"^[a-z0-9][a-z0-9_-]{0,62}$", n)
+                     and n != "public" and n not in ROLES)
 
 
 def _parse_file(path: Path) -> list[_Key]:
@@ -110,7 +124,10 @@ def _parse_file(path: Path) -> list[_Key]:
             LOGGER.warning("%s: ignored an entry without a sha256 hash or with an unknown role",
                            path)
             continue
-        keys.append(_Key(raw, Principal(str(entry.get("user") or role), role)))
+        groups = entry.get("groups") or []
+        keys.append(_Key(raw, Principal(str(entry.get("user") or role), role,
+                                        _groups(groups if isinstance(groups, list) else
+                                                str(groups).split("+")))))
     return keys
 
 
@@ -183,13 +200,44 @@ def require(store: KeyStore, headers: list[tuple[bytes, bytes]], role: str) -> P
     return principal
 
 
+USAGE = ("usage: python -m services.auth hash TOKEN\n"
+         "       python -m services.auth issue USER ROLE [GROUP ...]")
+
+
+def issue(user: str, role: str, groups: list[str]) -> dict[str, str]:
+    """A new random key for `user`: the token (given once), its ARTOIS_API_KEYS entry and
+    its keys-file line (only the hash)."""
+    import secrets
+    role = role.strip().lower()
+    if role not in ROLES or not user.strip() or any(c in user for c in ":,"):
+        raise ValueError(f"role one of {', '.join(ROLES)}; a user without ':' or ','")
+    names = sorted(_groups(groups))
+    if len(names) != len(set(g.strip().lower() for g in groups)):
+        raise ValueError("group names: lower-case letters, digits, '-' or '_' (not a role)")
+    token = secrets.token_urlsafe(32)
+    env = f"{token}:{role}:{user.strip()}" + (f":{'+'.join(names)}" if names else "")
+    line = json.dumps({"user": user.strip(), "role": role, "groups": names,
+                       "sha256": token_hash(token)})
+    return {"token": token, "env": env, "file": f"- {line}"}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 2 or argv[0] != "hash":
-        print("usage: python -m services.auth hash TOKEN", file=sys.stderr)
-        return 2
-    print(token_hash(argv[1]))
-    return 0
+    if len(argv) == 2 and argv[0] == "hash":
+        print(token_hash(argv[1]))
+        return 0
+    if len(argv) >= 3 and argv[0] == "issue":
+        try:
+            key = issue(argv[1], argv[2], argv[3:])
+        except ValueError as err:
+            print(err, file=sys.stderr)
+            return 2
+        print(f"token (give it once, it is not stored): {key['token']}")
+        print(f"ARTOIS_API_KEYS entry: {key['env']}")
+        print(f"keys file entry (under keys:): {key['file']}")
+        return 0
+    print(USAGE, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -262,6 +262,13 @@ def build(settings: Settings, only: list[str] | None = None) -> dict[str, Any]:
         print(f"  {spec.id:<24} {str(entry.get('count', 'raster')):>6}  {entry['seconds']:.1f} s",
               flush=True)
     catalog.save_manifest(manifest)
+    # derived figures kept by a write hook (e.g. the parks' figures from their lots,
+    # services/zae.py): `after_build: "module:function"` of a built collection, once each
+    from services.store.writer import load_hook, write_hooks
+    for dotted in dict.fromkeys(write_hooks(s).get("after_build") for s in specs
+                                if s.id in wanted and s.kind == "features"):
+        if dotted:
+            load_hook(dotted)(settings)
     # the processes that read what changed are recomputed (services/jobs/triggers.py); a
     # collection the store reports unchanged (PostGIS upserts, editable GeoPackages) is not
     changed = [cid for cid in wanted if cid in manifest and

@@ -10,7 +10,11 @@
   304 saves the transfer, and an edit is seen at once); jobs, results, health and metrics are
   never stored. Every value can be changed from the environment (services.settings).
 - Vary: Accept, Accept-Language (pygeoapi negotiates format and language on both; gzip adds
-  Accept-Encoding). Responses of other statuses pass through untouched.
+  Accept-Encoding), and Authorization, X-API-Key: what a caller may read depends on their
+  credential (services/access.py). An answer that differs from the anonymous one is
+  `private`; a route's own ETag (Part 4) gets a suffix naming the caller's view when it
+  hides properties of the collection, so an ETag of a fuller view never matches (no 304).
+  Responses of other statuses pass through untouched.
 """
 from __future__ import annotations
 
@@ -114,21 +118,35 @@ class HTTPCaching:
             chunks.append(msg.get("body", b""))
             if msg.get("more_body"):
                 return
-            await self._finish(send, start, b"".join(chunks), cache_control, if_none_match)
+            await self._finish(send, start, b"".join(chunks), cache_control, if_none_match,
+                               scope)
 
         await self.app(scope, receive, send_wrapper)
 
     async def _finish(self, send: Send, start: Message, body: bytes, cache_control: str,
-                      if_none_match: str | None) -> None:
+                      if_none_match: str | None, scope: Scope | None = None) -> None:
+        from services import access
         headers = list(start.get("headers", []))
         etag = next((v.decode("latin-1") for k, v in headers if k.lower() == b"etag"), None)
+        salt = access.etag_salt(scope) if scope is not None and etag else None
+        if salt and etag.endswith('"'):  # a route's ETag, for a view hiding properties
+            etag = f'{etag[:-1]}-{salt}"'
+            headers = [(k, v) for k, v in headers if k.lower() != b"etag"]
+            headers.append((b"etag", etag.encode("latin-1")))
+        if scope is not None and access.is_private(scope):
+            current = next((v.decode("latin-1") for k, v in headers
+                            if k.lower() == b"cache-control"), cache_control)
+            headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+            if "private" not in current and current != NO_STORE:
+                current = "private, " + current.replace("public, ", "").replace("public", "")
+            headers.append((b"cache-control", current.strip(", ").encode("latin-1")))
         if cache_control != NO_STORE and etag is None:
             ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
             etag = weak_etag(body, json_body=b"json" in ctype)
             headers.append((b"etag", etag.encode("latin-1")))
         if not any(k.lower() == b"cache-control" for k, _ in headers):
             headers.append((b"cache-control", cache_control.encode("latin-1")))
-        _merge_vary(headers, ("Accept", "Accept-Language"))
+        _merge_vary(headers, ("Accept", "Accept-Language", *access.CREDENTIAL_HEADERS))
         if etag is not None and if_none_match and none_match(if_none_match, etag):
             keep = (b"etag", b"cache-control", b"vary", b"content-location", b"date",
                     b"expires", b"last-modified")

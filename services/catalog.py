@@ -39,6 +39,13 @@ class CollectionSpec:
     editable: bool = False
     tile_min_zoom: int = 0             # WebMercatorQuad zoom from which vector tiles show it
     photos: dict | None = None         # site photos: max_bytes, max_per_feature, types
+    access: str = "public"             # read tier of the whole collection (services/access.py)
+    # write hooks (services/store/writer.py): `on_write: "module:Class"` run inside each
+    # write's transaction, `after_build: "module:function"`, and `refresh_after:
+    # {collection: "module:function"}` run after a committed write of that collection
+    on_write: str | None = None
+    after_build: str | None = None
+    refresh_after: dict[str, str] = field(default_factory=dict)
 
     @property
     def table(self) -> str:

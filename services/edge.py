@@ -56,6 +56,8 @@ _ROUTES: list[tuple[re.Pattern, set[str], bool]] = [
     (re.compile(r"^/processes(/[^/]+)?/?$"), COMMON | {"limit"}, False),
     # the definitions of the key figures (services/keyfigures.py: f=json|csv, which it checks)
     (re.compile(r"^/chiffres-cles/indicateurs/?$"), COMMON, False),
+    # the solar cadastre's usage counts (services/usage.py: f=json|csv, mois=YYYY-MM)
+    (re.compile(r"^/admin/usage/?$"), COMMON | {"mois"}, False),
     # the territory pages (services/territoires.py: f=html, which it checks)
     (re.compile(r"^/territoires(/[^/]+)?/?$"), COMMON, False),
     # site photos (services/photos.py, which checks the values)
@@ -66,6 +68,8 @@ _ROUTES: list[tuple[re.Pattern, set[str], bool]] = [
     # the versions of a feature (services/history.py, which checks the values)
     (re.compile(r"^/collections/[^/]+/items/[^/]+/history/?$"), COMMON | {"limit", "datetime"},
      False),
+    # the business parks' dataviz (services/zae_dataviz.py, which checks the values)
+    (re.compile(r"^/dataviz/(zae|epci)/[^/]+/?$"), COMMON | {"months"}, False),
 ]
 # routes that count their own body as it arrives, with their own limit (process execution:
 # ARTOIS_JOB_MAX_INPUT_BYTES; photo uploads: the collection's `photos.max_bytes`)
@@ -226,7 +230,8 @@ class EdgeGuard:
     """ASGI middleware applying check_query and the body limit (see the module docstring)."""
 
     def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES):
-        self.app = app
+        from services.usage import UsageCounter  # the cadastre's usage counts (issue 18)
+        self.app = UsageCounter(app)
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -108,9 +108,9 @@ def _photos(feature_id: str) -> tuple[list[dict], bool]:
         return [], True
 
 
-def _frames(geometry: Any, settings: Any) -> dict[str, Any]:
+def _frames(geometry: Any, settings: Any, view: Any) -> dict[str, Any]:
     """The layers around the site: the map's frame for the map layers, 500 m for the hazard
-    layers; None for a collection that is not published."""
+    layers; None for a collection that is not published or that the caller may not read."""
     from services.fiche_svg import map_box
     from services.layers import UnknownCollection, read_collection
 
@@ -121,6 +121,9 @@ def _frames(geometry: Any, settings: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for cid in dict.fromkeys((*fiche_model.MAP_LAYERS, *fiche_model.HAZARD_LAYERS)):
         box = frame if cid in fiche_model.MAP_LAYERS else near
+        if not view.sees(cid):
+            out[cid] = None
+            continue
         try:
             out[cid] = read_collection(cid, bbox=box, settings=settings)
         except (UnknownCollection, FileNotFoundError):
@@ -129,9 +132,11 @@ def _frames(geometry: Any, settings: Any) -> dict[str, Any]:
 
 
 def compute(feature_id: str, lang: str, fmt: str, base: str,
-            local: str | None = None) -> bytes | str | None:
-    """The sheet of one friche (HTML text, or PDF bytes), None for an unknown friche. Runs in
-    a worker thread."""
+            local: str | None = None, view: Any = None) -> bytes | str | None:
+    """The sheet of one friche (HTML text, or PDF bytes), None for an unknown friche, as the
+    caller's access `view` allows (services/access.py; default: everything). Runs in a
+    worker thread."""
+    from services.access import FULL
     from services.layers import demo_collections, get_feature
     from services.settings import get_settings
     from services.store import get_catalog
@@ -142,11 +147,14 @@ def compute(feature_id: str, lang: str, fmt: str, base: str,
     feature = get_feature(COLLECTION, feature_id, settings)
     if feature is None:
         return None
-    props, geometry = feature["properties"], feature["geometry"]
+    view = view if view is not None else FULL
+    hidden = view.hidden(COLLECTION)
+    props = {k: v for k, v in feature["properties"].items() if k not in hidden}
+    geometry = feature["geometry"]
     site_id = str(props.get("site_id") or feature_id)
     outputs, error = _mutability(site_id, lang)
     found, available = _photos(feature_id)
-    frames = _frames(geometry, settings) if geometry is not None and not geometry.is_empty \
+    frames = _frames(geometry, settings, view) if geometry is not None and not geometry.is_empty \
         else {}
     specs = get_catalog(settings).specs
     model = fiche_model.build(
@@ -242,7 +250,8 @@ async def fiche(request: Request) -> Response:
     server = request.scope.get("server")
     host = f"[{server[0]}]" if server and ":" in str(server[0]) else server[0] if server else ""
     local = f"http://{host}:{server[1]}" if server and server[1] else None
-    work = partial(compute, feature_id, lang, fmt, base_url(), local)
+    from services.access import current_view
+    work = partial(compute, feature_id, lang, fmt, base_url(), local, current_view())
     try:
         with anyio.fail_after(TIMEOUT):
             page = await anyio.to_thread.run_sync(work, limiter=_capacity(),

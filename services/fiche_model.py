@@ -156,9 +156,12 @@ def identity(props: Mapping[str, Any], lang: str, t: Texts) -> list[dict[str, st
 
 def observed(props: Mapping[str, Any], names: Sequence[str], spec_fields: Mapping[str, Any],
              lang: str, t: Texts) -> list[dict[str, Any]]:
-    """The observatory's own fields (field check, EPCI project), 'not filled in' if empty."""
+    """The observatory's own fields (field check, EPCI project), 'not filled in' if empty;
+    a field absent from `props` (hidden from the caller, services/access.py) is left out."""
     rows = []
     for name in names:
+        if name not in props:
+            continue
         value = props.get(name)
         shown = date_text(value, lang) if name.endswith("_date") else \
             (str(value) if _filled(value) else None)

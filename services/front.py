@@ -33,6 +33,8 @@ FRONT_MODULES = (
     "services.keyfigures",     # /chiffres-cles/indicateurs: the key figures' definitions
     "services.territoires",    # /territoires/{code}: the page of a territory (key figures)
     "services.history",        # /collections/{id}/items/{fid}/history: versions (audit)
+    "services.zae_dataviz",    # /dataviz/zae/{id}, /dataviz/epci/{siren}: parks by month
+    "services.usage",          # /admin/usage: the solar cadastre's usage counts (admin)
 )
 
 

@@ -308,6 +308,8 @@ def compute(cid: str, fid: str, params: dict[str, str], authors: bool,
     chosen = select(versions, limit, instant)
     if not authors:
         chosen = without_authors(chosen)
+    from services.access import current_view, without_properties
+    chosen = without_properties(chosen, current_view().hidden(cid))  # the caller's tier
     if fmt == "csv":
         return to_csv(chosen).encode("utf-8"), FORMATS["csv"] + "; charset=utf-8"
     url = f"{base}/collections/{quote(cid, safe='')}/items/{quote(fid, safe='')}/history"

@@ -304,6 +304,9 @@ def import_file(settings: Settings, collection_id: str, path: Path, *, mode: str
                                  **message("not_editable", collection=collection_id)})
         return report
     source = read_source(path, **read_options)
+    if spec.source.get("import_profile") and not source.problems:  # e.g. a BPE file
+        from services.build import _load_callable
+        source = _load_callable(spec.source["import_profile"])(source)
     report["rows"] = len(source.rows)
     report["errors"] += [p.to_dict() for p in source.problems]
     if source.problems:
@@ -322,6 +325,12 @@ def import_file(settings: Settings, collection_id: str, path: Path, *, mode: str
     report["seconds"] = round(time.perf_counter() - started, 2)
     if report["written"]:  # committed: the processes reading it are recomputed
         from services.jobs.triggers import data_changed
+        from services.store.writer import refresh_dependents
+        try:  # derived figures of other collections reading it (refresh_after)
+            refresh_dependents(settings, [collection_id], user)
+        except Exception:  # noqa: BLE001 - the import is committed: log only
+            import logging
+            logging.getLogger(__name__).exception("refresh after the import of %s", path.name)
         data_changed([collection_id], settings, cause=f"import {path.name} ({user or 'cli'})")
     return report
 
@@ -347,7 +356,10 @@ def _load(settings: Settings, spec, source: Source, report: dict[str, Any], *, m
             key = w.key(props.get(id_field)) if props.get(id_field) is not None else None
             current = w.get(key) if key is not None else None
             merged = {**current.properties, **props} if (current and mode == "upsert") else props
-            clean, geom, problems = w.validate(merged, row.geometry, row.geometry_problems)
+            geometry = row.geometry
+            if current is None and w.hook is not None:  # e.g. a sale completed from its lot
+                merged, geometry = w.hook.prepare(dict(merged), geometry, None)
+            clean, geom, problems = w.validate(merged, geometry, row.geometry_problems, current)
             if key is not None:
                 if key in seen:
                     problems.append(Problem("id_duplicate", params={"id": key,

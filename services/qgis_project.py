@@ -27,7 +27,7 @@ PROJECT_CRS = "EPSG:2154"
 GROUPS = {  # layer tree, top to bottom; within a group, the first layer is drawn on top
     "Territoire": ["communes", "epci", "batiments", "qpv", "habitat-communes", "chiffres-cles",
                    "indicateurs-sociaux"],
-    "Friches et foncier": ["friches", "zae", "puits-miniers", "terrils"],
+    "Friches et foncier": ["friches", "cessions", "zae-lots", "zae", "puits-miniers", "terrils"],
     "Mobilité": ["amenagements-cyclables", "arrets-transport", "echangeurs-autoroutiers",
                  "routes-principales"],
     "Équipements et réseaux": ["commerces-services", "postes-electriques", "reseaux-chaleur"],
@@ -35,7 +35,8 @@ GROUPS = {  # layer tree, top to bottom; within a group, the first layer is draw
                              "servitudes-patrimoniales"],
     "Risques": ["alea-inondation", "alea-argiles", "bruit", "qualite-air", "sites-icpe",
                 "cavites-souterraines"],
-    "Climat et énergie": ["surchauffe", "zones-acceleration-enr"],
+    "Climat et énergie": ["cadastre-solaire", "surchauffe", "zones-acceleration-enr"],
+    "Territoire de la demi-heure": ["demi-heure", "equipements", "carreaux-200m"],
 }
 # dense, or support layers of the mutability criteria: switched on by hand
 HIDDEN = {"batiments", "alea-argiles", "bruit", "qualite-air", "qpv", "habitat-communes",
@@ -44,7 +45,9 @@ HIDDEN = {"batiments", "alea-argiles", "bruit", "qualite-air", "qpv", "habitat-c
           "zonages-environnementaux", "trame-verte-bleue", "servitudes-patrimoniales",
           "sites-icpe", "cavites-souterraines", "zones-acceleration-enr",
           "chiffres-cles",  # the key figures: 310 outlines over the communes, read in the table
-          "indicateurs-sociaux"}  # societal risk matrix: one fill per commune, over the communes
+          "indicateurs-sociaux",  # societal risk matrix: one fill per commune, over the communes
+          "equipements", "carreaux-200m",  # half-hour territory: dense support layers
+          "cadastre-solaire"}  # one roof per building (as batiments): switched on by hand
 TERRITORY_CRS84 = (1.75003, 50.19043, 2.94175, 50.64345)  # the 305 communes, when no manifest
 # layers whose features have a sheet (services/fiche.py): their map tip (QGIS, and Lizmap's
 # popups when the popup source is "qgis") links to it, and an "open URL" action opens it
@@ -230,7 +233,9 @@ def _ordered(specs: dict[str, CollectionSpec]) -> list[tuple[str, list[str]]]:
 def project_element(base_url: str) -> ET.Element:
     base = base_url.rstrip("/")
     settings = get_settings()
-    specs = dict(get_catalog(settings).specs)
+    from services.access import current_view  # the collections the caller may read
+    view = current_view()
+    specs = {cid: s for cid, s in get_catalog(settings).specs.items() if view.sees(cid)}
     index, bboxes = load_index(), _bboxes()
     territory = bboxes.get("communes", TERRITORY_CRS84)
     title = "Artois – données territoriales (agence d'urbanisme de l'Artois)"

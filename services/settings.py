@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     process_access: str = Field("", description="Per-deployment process access, overriding "
                                 "the processes' own: `process=role,…` (role: public, reader, "
                                 "editor, admin)")
+    read_access: str = Field("", description="Read access tiers overriding the collection "
+                             "files and processes: `id=tier,collection.property=tier,…` "
+                             "(tier: public, reader, editor, admin or a group)")
     callback_hosts: str = Field("", description="Hosts that job callbacks may reach "
                                 "(comma list, * = any public host); default none")
     callback_private_networks: str = Field(
@@ -87,6 +90,13 @@ class Settings(BaseSettings):
                                    "an estimated numberMatched")
     tile_max_features: int = Field(20_000, description="Features at most in one vector "
                                    "tile and layer")
+    # -- usage statistics of the solar cadastre (services/usage.py) ----------------------
+    usage_flush_seconds: float = Field(5.0, gt=0, description="Seconds between two writes "
+                                       "of the cadastre usage counts (per server process)")
+    usage_max_queued: int = Field(10_000, ge=1, description="Cadastre requests at most "
+                                  "waiting to be counted per server process (beyond: dropped)")
+    usage_cache_seconds: float = Field(600.0, ge=0, description="Seconds the EPCI polygons "
+                                       "and roofs used to place a request are kept")
     # -- site photos (services/photos.py) ---------------------------------------------
     photo_max_bytes: int = Field(16 * 1_048_576, description="Largest photo upload, any "
                                  "collection (a collection's `photos.max_bytes` applies below)")
@@ -94,6 +104,17 @@ class Settings(BaseSettings):
                                   "height, read before decoding: decompression bombs)")
     cache_photos: str = Field("public, max-age=3600",
                               description="Cache-Control of photo images and thumbnails")
+    # -- half-hour territory routing (processes/half_hour/routing) ------------------------
+    half_hour_osm: Path | None = Field(None, description="Street network (.osm.pbf, e.g. "
+                                       "Geofabrik Nord-Pas-de-Calais); default: the demo "
+                                       "network under var/half_hour")
+    half_hour_gtfs: str | None = Field(None, description="GTFS feed(s) (.zip, comma list, "
+                                       "e.g. from transport.data.gouv.fr); default: the demo "
+                                       "feed under var/half_hour")
+    half_hour_departure_step: int = Field(600, description="Seconds between two departures "
+                                          "tried in a transit departure window")
+    half_hour_max_access_walk: float = Field(15.0, description="Minutes of walking at most "
+                                             "to or from a stop (transit access/egress)")
     database_url: str | None = Field(
         None, validation_alias=AliasChoices("DATABASE_URL", "ARTOIS_DATABASE_URL"),
         description="PostgreSQL/PostGIS URL; unset = embedded GeoPackage store")

@@ -80,9 +80,10 @@ def _collection_styles(cid: str) -> dict[str, Style] | Response:
 
 
 async def all_styles(request: Request) -> Response:
-    base, lang = base_url(), _lang(request)
-    entries = [_style_entry(base, s, lang) for styles in load_index().values()
-               for s in styles.values()]
+    from services.access import current_view  # the collections the caller may read
+    base, lang, view = base_url(), _lang(request), current_view()
+    entries = [_style_entry(base, s, lang) for cid, styles in load_index().items()
+               if view.sees(cid) for s in styles.values()]
     return JSONResponse({"styles": entries, "links": [
         {"rel": "self", "type": "application/json", "href": f"{base}/styles"}]})
 

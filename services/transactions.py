@@ -243,7 +243,8 @@ class Transactions:
                 raise HTTPProblem("not_editable", status=405, collection=cid,
                                   headers=[(b"allow", ALLOW_READ_ONLY.encode())])
             principal = self._authorise(headers)
-            send = self._recompute_before(send, spec.id, f"{method} {path} ({principal.user})")
+            send = self._recompute_before(send, spec.id, f"{method} {path} ({principal.user})",
+                                          principal.user)
             if method == "POST":
                 await self._create(scope, receive, send, spec, principal)
             elif method == "PUT":
@@ -363,13 +364,19 @@ class Transactions:
             return reader.etag(fid)
 
     # -- helpers --------------------------------------------------------------------
-    def _recompute_before(self, send: Send, cid: str, cause: str) -> Send:
+    def _recompute_before(self, send: Send, cid: str, cause: str,
+                          user: str | None = None) -> Send:
         """`send` that, before a successful answer (sent once the write has committed), gives
         the processes whose stored results read `cid` a job (services/jobs/triggers.py, off
         the event loop, never raises): the client's next request sees the job queued."""
         async def wrapped(msg):
             if msg["type"] == "http.response.start" and msg["status"] < 300:
                 from services.jobs.triggers import data_changed
+                from services.store.writer import refresh_dependents
+                try:  # derived figures of other collections (refresh_after), then the jobs
+                    await run_in_threadpool(refresh_dependents, self.settings, [cid], user)
+                except Exception:  # noqa: BLE001 - the write is done: answer it
+                    LOGGER.exception("refresh after %s", cause)
                 try:
                     await run_in_threadpool(data_changed, [cid], self.settings, cause=cause)
                 except Exception:  # noqa: BLE001 - the write is done: answer it

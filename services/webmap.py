@@ -107,7 +107,13 @@ def _catalog() -> dict[str, Any]:
 
 
 async def catalog(request: Request) -> JSONResponse:
-    return JSONResponse(_catalog(), headers={"Cache-Control": "public, max-age=300"})
+    from services.access import current_view  # the layers and fields the caller may read
+    view = current_view()
+    shown = {cid: entry if not view.hidden(cid) else
+             {**entry, "fields": {k: v for k, v in entry["fields"].items()
+                                  if k not in view.hidden(cid)}}
+             for cid, entry in _catalog().items() if view.sees(cid)}
+    return JSONResponse(shown, headers={"Cache-Control": "public, max-age=300"})
 
 
 async def trailing_slash(request: Request) -> Response:

@@ -101,7 +101,7 @@ def start_server(env: dict, name: str) -> Server:
         try:
             if requests.get(url + "/conformance", timeout=2).status_code == 200:
                 return Server(url, process, log)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # refused, or slow under load
             pass
         time.sleep(0.3)
     process.terminate()

@@ -11,7 +11,6 @@ request.
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 import pytest
 import requests

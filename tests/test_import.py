@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import uuid
 import zipfile
 from pathlib import Path
@@ -15,7 +14,7 @@ import pyproj
 import pytest
 import numpy as np
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 
 from test_transactions import BETHUNE, STORES, open_stack, square
 

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import zipfile
 
 import geopandas as gpd
 import pytest
-import requests
 import shapely
 
 from conftest import PROJECT, VAR, artois_geo, start_server

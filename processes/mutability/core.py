@@ -457,5 +457,5 @@ def _reliability(version: _Version, resolved: dict[str, Any]) -> dict:
 # Re-exports: the JSON Schema of the criteria (schema.py) and the explained results
 # (explain.py) build on the functions above, so they are imported last.
 # --------------------------------------------------------------------------------------------
-from .explain import SOURCES, combine, evaluate, explain  # noqa: E402
+from .explain import SOURCES, combine, evaluate, explain  # noqa: E402, F401  (re-exported)
 from .schema import criteria_schema  # noqa: E402

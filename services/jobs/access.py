@@ -4,7 +4,8 @@ Each process declares its access in its metadata::
 
     "access": {"execute": "public", "inputs": {"batch": "editor"}}
 
-`execute` is the role needed to run it (public, reader, editor, admin; default public) and
+`execute` is the role needed to run it (public, reader, editor, admin or a group of the keys,
+services/access.py; default public; `read` hides the process itself, services/access.py) and
 `inputs` raises it when an input is given a true value (mutability's `batch` writes every
 friche: editor). A deployment overrides the first with `ARTOIS_PROCESS_ACCESS`
 (`risk-matrix=reader,solar-potential=editor`). Credentials are the API keys and bearer tokens
@@ -39,7 +40,7 @@ def overrides(text: str) -> dict[str, str]:
     for item in text.split(","):
         pid, _, role = item.partition("=")
         role = role.strip().lower()
-        if pid.strip() and (role in ROLES or role == PUBLIC):
+        if pid.strip() and role and "." not in pid:  # a role, public or a group
             out[pid.strip()] = role
     return out
 
@@ -75,7 +76,8 @@ def authorise(principal: Principal | None, role: str) -> None:
         return
     if principal is None:
         raise AuthError(401, "auth_required")
-    if not principal.has(role):
+    from services.access import can  # roles and groups (read access tiers)
+    if not can(principal, role):
         raise AuthError(403, "auth_forbidden", role=principal.role, required=role)
 
 

@@ -36,7 +36,7 @@ from typing import Any, Callable
 from pygeoapi.util import json_serial
 
 from services.jobs.errors import error_of, status_message, texts
-from services.store.jobs import ACTIVE, MAX_ATTEMPTS, JobStore, open_store, utcnow
+from services.store.jobs import MAX_ATTEMPTS, JobStore, open_store, utcnow
 
 LOGGER = logging.getLogger("artois_geo.jobs")
 HOST = socket.gethostname()

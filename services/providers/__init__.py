@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pygeoapi.provider.base import BaseProvider, SchemaType
 
+from services.access import hidden_of, restrict_reader
+
 GEOMETRY_FORMATS = {
     "POINT": "geometry-point", "MULTIPOINT": "geometry-multipoint",
     "LINESTRING": "geometry-linestring", "MULTILINESTRING": "geometry-multilinestring",
@@ -34,6 +36,8 @@ class StoreProvider(BaseProvider):
     def __init__(self, provider_def: dict):
         super().__init__(provider_def)
         self.reader = self.reader_class(provider_def, self.id_field, self.time_field)
+        # properties the caller's read tier hides (services/access.py): as if absent
+        restrict_reader(self.reader, hidden_of(provider_def))
         self.id_field = self.reader.id_field
         self.info = self.reader.info
         self._fields = self.reader.fields

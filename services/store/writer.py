@@ -11,6 +11,12 @@ services/store/sqlite/writer.py); the PostGIS store uses psycopg (`SELECT ... FO
 before every read-modify-write: services/store/postgis/writer.py). Identifiers are quoted and
 values are bound parameters.
 
+A collection file may name a write hook, ``on_write: "package.module:Class"`` (see
+`load_hook`): the writer opens the hook's `related` collections of the same store in the SAME
+transaction (GeoPackage: ATTACHed databases; PostGIS: the same connection) and calls the hook
+before validating an insert (`prepare`), after every change (`changed`) and before the commit
+(`before_commit`), e.g. a land sale that changes a lot and its park's figures (services/zae.py).
+
 Every change writes an audit record in the same transaction: who, role, when (UTC), the
 collection, the feature id, the action, and the previous and new versions as GeoJSON in
 EPSG:2154 (PostGIS: table `<schema>.audit`; embedded: a plain `audit` table in the
@@ -56,7 +62,7 @@ def os_user() -> str:
 
 def open_writer(settings: Settings, collection_id: str, *, user: str | None = None,
                 role: str | None = None, source: str = "api", readonly: bool = False,
-                audit: bool = True) -> "Writer":
+                audit: bool = True, hooks: bool = True) -> "Writer":
     """The writer of one collection on the configured store (DATABASE_URL or embedded).
 
     Use it as a context manager: one transaction. `readonly=True` gives a reader (no
@@ -68,8 +74,43 @@ def open_writer(settings: Settings, collection_id: str, *, user: str | None = No
     entry = get_catalog(settings).entry(collection_id)
     if entry is None:
         raise CollectionNotFound("collection_not_built", status=404, collection=collection_id)
-    return backend_for(entry).writer(spec, entry, settings=settings, user=user, role=role,
-                                     source=source, readonly=readonly, audit=audit)
+    writer = backend_for(entry).writer(spec, entry, settings=settings, user=user, role=role,
+                                       source=source, readonly=readonly, audit=audit)
+    if hooks and not readonly:
+        writer.attach_hook(settings)
+    return writer
+
+
+# ---------------------------------------------------------------------------- write hooks
+def write_hooks(spec: CollectionSpec) -> dict[str, Any]:
+    """The hook keys of a collection file that it declares (`on_write`, `after_build`,
+    `refresh_after`: services/catalog.py CollectionSpec)."""
+    return {k: getattr(spec, k) for k in ("on_write", "after_build", "refresh_after")
+            if getattr(spec, k)}
+
+
+def refresh_dependents(settings: Settings, changed: Iterable[str],
+                       user: str | None = None) -> int:
+    """After a committed write of the collections `changed` (Part 4, import): the
+    ``refresh_after: {collection: "module:function"}`` of the collection files whose derived
+    figures read them (e.g. a park's friches count), each function called once as
+    ``function(settings, user=user)`` in its own transaction. Returns how many ran."""
+    changed, done = set(changed), set()
+    for spec in get_catalog(settings).specs.values():
+        for cid, dotted in (write_hooks(spec).get("refresh_after") or {}).items():
+            if cid in changed and dotted not in done:
+                done.add(dotted)
+                load_hook(dotted)(settings, user=user)
+    return len(done)
+
+
+def load_hook(dotted: str):
+    """The object named by ``package.module:name``."""
+    import importlib
+    module, _, name = dotted.partition(":")
+    if not module or not name:
+        raise ValueError(f"hook {dotted!r}: 'package.module:name' expected")
+    return getattr(importlib.import_module(module), name)
 
 
 # ---------------------------------------------------------------------------- territory
@@ -114,6 +155,36 @@ class Writer:
         self._territory = None
         self._territory_loaded = False
         self.changes = {"insert": 0, "replace": 0, "patch": 0, "delete": 0, "restore": 0}
+        self.hook = None                                  # the collection's write hook
+        self.related_entries: dict[str, tuple] = {}       # {id: (spec, entry)} to open too
+        self.siblings: dict[str, "Writer"] = {}           # their writers, same transaction
+        self.parent: "Writer | None" = None               # set on a sibling
+
+    def attach_hook(self, settings: Settings) -> None:
+        """Load the collection's `on_write` hook and note the related collections it needs
+        (opened with this writer, in its transaction, by the store's `_begin`)."""
+        dotted = write_hooks(self.spec).get("on_write")
+        if not dotted:
+            return
+        catalog = get_catalog(settings)
+        store = (catalog.entry(self.spec.id) or {}).get("store")
+        hook = load_hook(dotted)(self)
+        for cid in getattr(hook, "related", ()):
+            if cid == self.spec.id:
+                continue
+            entry = catalog.entry(cid)
+            if entry is None or entry.get("store") != store:  # not built (yet), or in
+                continue                                       # another store: done without
+            self.related_entries[cid] = (feature_spec(settings, cid), entry)
+        self.hook = hook
+
+    def related(self, collection_id: str) -> "Writer":
+        """The writer of a related collection, in this writer's transaction."""
+        return self if collection_id == self.spec.id else self.siblings[collection_id]
+
+    def _sibling_kwargs(self) -> dict[str, Any]:
+        return {"settings": self.settings, "user": self.user, "role": self.role,
+                "source": self.source, "audit": self.audit_enabled}
 
     # -- transaction ----------------------------------------------------------------
     def __enter__(self) -> "Writer":
@@ -123,7 +194,13 @@ class Writer:
     def __exit__(self, exc_type, exc, tb) -> bool:
         try:
             if exc_type is None and not self._rollback_only and not self.readonly:
-                self._commit()
+                try:
+                    if self.hook is not None:
+                        self.hook.before_commit()
+                    self._commit()
+                except BaseException:
+                    self._rollback()
+                    raise
             else:
                 self._rollback()
         finally:
@@ -143,14 +220,45 @@ class Writer:
         return self._territory
 
     def validate(self, props: dict[str, Any], geom: Any,
-                 geometry_problems: Iterable[Problem] = ()):
-        return validate_feature(self.spec, self.columns, props, geom, self.territory,
-                                geometry_problems)
+                 geometry_problems: Iterable[Problem] = (), current: Feature | None = None,
+                 readonly: bool = True):
+        clean, geom, problems = validate_feature(self.spec, self.columns, props, geom,
+                                                 self.territory, geometry_problems)
+        if readonly:
+            problems = problems + self.readonly_problems(clean, current)
+        if self.hook is not None:
+            problems += self.hook.check(clean, current)
+        return clean, geom, problems
+
+    def readonly_problems(self, props: dict[str, Any], current: Feature | None) -> list[Problem]:
+        """Fields declared `readonly: true` (derived figures, filled by the write hook) that
+        a change would set to another value than the stored one (a creation's are computed:
+        the write hook replaces them). Checked on the caller's values, before the hook."""
+        problems = []
+        if current is None:
+            return problems
+        for name, conf in (self.spec.fields or {}).items():
+            if not isinstance(conf, dict) or not conf.get("readonly") or name not in props \
+                    or name not in self.columns:
+                continue
+            value, problem = coerce(name, props[name], self.columns[name])
+            if problem:  # reported by the validation
+                continue
+            stored = current.properties.get(name)
+            same = value == stored or (isinstance(value, (int, float)) and
+                                       isinstance(stored, (int, float)) and
+                                       abs(value - stored) <= 1e-9 * max(1.0, abs(stored)))
+            if value is not None and not same:
+                problems.append(Problem("field_readonly", name, {"value": _show(value)}))
+        return problems
 
     def _checked(self, props: dict[str, Any], geom: Any, check: bool,
-                 geometry_problems: Iterable[Problem] = ()):
+                 geometry_problems: Iterable[Problem] = (), current: Feature | None = None,
+                 early: Iterable[Problem] = ()):
         if check:
-            clean, geom, problems = self.validate(props, geom, geometry_problems)
+            clean, geom, problems = self.validate(props, geom, geometry_problems, current,
+                                                  readonly=False)
+            problems = list(early) + problems
             if problems:
                 raise InvalidFeature(problems)
             return clean, geom
@@ -179,6 +287,8 @@ class Writer:
     def insert(self, props: dict[str, Any], geom: Any, *, check: bool = True,
                geometry_problems: Iterable[Problem] = (), action: str = "insert",
                detail: str | None = None) -> Feature:
+        if self.hook is not None:
+            props, geom = self.hook.prepare(dict(props), geom, None)
         clean, geom = self._checked(props, geom, check, geometry_problems)
         key = clean.get(self.id_field)
         if key is not None and self._select(key) is not None:
@@ -194,8 +304,11 @@ class Writer:
         current = current or self.get(fid)
         if current is None:
             raise FeatureNotFound("feature_not_found", id=fid, collection=self.spec.id)
-        clean, geom = self._checked(self._keep_id(props, current), geom, check,
-                                    geometry_problems)
+        props = self._keep_id(props, current)
+        early = self.readonly_problems(props, current) if check else []
+        if self.hook is not None:
+            props, geom = self.hook.prepare(props, geom, current)
+        clean, geom = self._checked(props, geom, check, geometry_problems, current, early)
         self._update_row(current.id, clean, geom)
         new = self._select(current.id)
         self._audit(action, current.id, current, new, detail)
@@ -255,6 +368,9 @@ class Writer:
         if self.audit_enabled:
             self._insert_audits([self._audit_record(action, c.id, c, new)
                                  for c, new in zip(currents, news)])
+        if self.hook is not None:
+            for c, new in zip(currents, news):
+                self.hook.changed(action, c, new)
         return news
 
     def delete(self, fid: Any, *, current: Feature | None = None, action: str = "delete",
@@ -294,9 +410,10 @@ class Writer:
     def _audit(self, action: str, fid: Any, before: Feature | None, after: Feature | None,
                detail: str | None = None) -> None:
         self.changes[action] = self.changes.get(action, 0) + 1
-        if not self.audit_enabled:
-            return
-        self._insert_audit(self._audit_record(action, fid, before, after, detail))
+        if self.audit_enabled:
+            self._insert_audit(self._audit_record(action, fid, before, after, detail))
+        if self.hook is not None:
+            self.hook.changed(action, before, after)
 
     def _audit_record(self, action: str, fid: Any, before: Feature | None,
                       after: Feature | None, detail: str | None = None) -> dict[str, Any]:
@@ -328,6 +445,13 @@ class Writer:
         return self._audit_rows("feature_id = {p} AND collection = {p}",
                                 [str(key if key is not None else fid), self.spec.id])
 
+    def select_where(self, field: str | None = None, value: Any = None) -> list[Feature]:
+        """The features whose `field` equals `value` (every feature without `field`), not
+        locked: a hook reads a park's lots after locking the park row."""
+        if field is not None and field not in self.columns:
+            raise ValueError(f"{self.spec.id}: no column {field!r}")
+        return self._select_where(field, value)
+
     def audit_entry(self, audit_id: int) -> dict[str, Any] | None:
         rows = self._audit_rows("id = {p}", [int(audit_id)])
         return rows[0] if rows else None
@@ -343,6 +467,8 @@ class Writer:
         raise NotImplementedError
     def _delete_row(self, key: Any) -> None: raise NotImplementedError
     def _insert_audit(self, record: dict) -> None: raise NotImplementedError
+    def _select_where(self, field: str | None, value: Any) -> list[Feature]:
+        raise NotImplementedError
 
     def _select_many(self, keys: list[Any]) -> dict[Any, Feature]:
         return {k: f for k in keys if (f := self._select(k)) is not None}

@@ -69,7 +69,43 @@ _cache: dict[str, tuple[float, dict[str, Layer], set[str]]] = {}
 
 
 def layers(settings: Settings | None = None) -> tuple[dict[str, Layer], set[str]]:
-    """(vector layers by collection id, ids of the other collections: coverages)."""
+    """(vector layers by collection id, ids of the other collections: coverages), as the
+    caller may read them (services/access.py): hidden collections left out, hidden
+    properties left out of the layers' columns."""
+    from services.access import current_view
+    found, others = _all_layers(settings)
+    view = current_view()
+    if view.full:
+        return found, others
+    shown: dict[str, Layer] = {}
+    for cid, layer in found.items():
+        if not view.sees(cid):
+            continue
+        hidden = view.hidden(cid)
+        shown[cid] = _without(layer, hidden) if hidden else layer
+    return shown, {c for c in others if view.sees(c)}
+
+
+_variants: dict[tuple[str, frozenset], tuple[Layer, Layer]] = {}
+
+
+def _without(layer: Layer, hidden: frozenset) -> Layer:
+    """`layer` without the `hidden` columns, kept while `layer` is (statements are cached
+    per Layer object)."""
+    import dataclasses
+    key = (layer.id, hidden)
+    hit = _variants.get(key)
+    if hit is not None and hit[0] is layer:
+        return hit[1]
+    variant = dataclasses.replace(layer, columns={k: v for k, v in layer.columns.items()
+                                                  if k not in hidden})
+    if len(_variants) > 256:
+        _variants.clear()
+    _variants[key] = (layer, variant)
+    return variant
+
+
+def _all_layers(settings: Settings | None = None) -> tuple[dict[str, Layer], set[str]]:
     settings = settings or get_settings()
     key = str(settings.database_url) + str(settings.store_dir)
     hit = _cache.get(key)

@@ -1,6 +1,7 @@
 // Requests to this server. Every URL is relative to the server's root, found from this
 // module's own address (/map/static/api.js), so the map also works behind a path prefix.
 import { bothLanguages } from './i18n.js';
+import { authHeaders } from './auth.js'; // the reader's key, if signed in (issue 18)
 
 export const ROOT = new URL('../../', import.meta.url);
 
@@ -44,14 +45,14 @@ async function request(path, options = {}, params = {}) {
 }
 
 export function getJSON(path, params = {}) {
-  return request(path, { headers: { Accept: 'application/json' } }, params);
+  return request(path, { headers: { Accept: 'application/json', ...authHeaders() } }, params);
 }
 
 /** Run an OGC API process synchronously; the processes answer in under 3 s. */
 export function execute(processId, inputs) {
   return request(`processes/${processId}/execution`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...authHeaders() },
     body: JSON.stringify({ inputs }),
   });
 }

@@ -5,15 +5,19 @@ import { ApiError, getJSON } from './api.js';
 import { bothLanguages, lang, onLanguageChange, pick, setLanguage, translateStatic } from './i18n.js';
 import { RASTER, addToMap, buildSwitcher, isVisible, loadCollections } from './layers.js';
 import { closePanel, openBuilding, openCommune, openFeature, openFriche, openSafn } from './panels.js';
+import { openZae } from './zae.js';
+import { openCadastre, setupAuth } from './cadastre.js';
 
 const TERRITORY = [[1.75, 50.19], [2.95, 50.65]];
 // What a click opens when features of several collections are under the finger.
-const CLICK_FIRST = ['safn', 'friches', 'puits-miniers', 'batiments'];
+const CLICK_FIRST = ['safn', 'friches', 'puits-miniers', 'cadastre-solaire', 'batiments'];
 const CLICK_LAST = ['communes', 'epci'];
 const ACTIONS = {
   friches: (map, event, feature) => openFriche(feature.properties),
   communes: (map, event, feature) => openCommune(feature.properties),
   batiments: (map, event, feature) => openBuilding(feature.properties),
+  zae: (map, event, feature) => openZae(map, feature.properties),
+  'cadastre-solaire': (map, event, feature) => openCadastre(map, event.lngLat, feature.properties),
 };
 
 function showStatus(texts) {
@@ -89,6 +93,7 @@ async function start() {
     attributionControl: { compact: true, customAttribution: 'Agence d\'urbanisme de l\'Artois, IGN, INSEE, Cerema' },
   });
   window.artoisMap = map; // for the browser tests and the curious reader's console
+  setupAuth(map, new URL('../../', import.meta.url).href); // sign-in: services/webmap/auth.js
   map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new ScaleControl(), 'bottom-left');
   map.on('error', (event) => {

@@ -14,7 +14,7 @@ const HIDDEN_AT_START = new Set(['alea-argiles', 'alea-inondation', 'bruit', 'qu
   'qpv', 'habitat-communes', 'arrets-transport', 'echangeurs-autoroutiers', 'routes-principales',
   'commerces-services', 'postes-electriques', 'reseaux-chaleur', 'zonages-environnementaux',
   'trame-verte-bleue', 'servitudes-patrimoniales', 'sites-icpe', 'cavites-souterraines',
-  'zones-acceleration-enr', 'indicateurs-sociaux']);
+  'zones-acceleration-enr', 'indicateurs-sociaux', 'cadastre-solaire']);
 // Drawing order: raster under polygons, polygons under lines, lines under points; the
 // administrative outlines above the other polygons.
 const GEOMETRY_ORDER = { raster: 0, polygon: 1, outline: 2, line: 3, point: 4 };

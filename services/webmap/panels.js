@@ -42,8 +42,9 @@ function drawPanel() {
   const content = panelView.status === 'loading' ? spinner()
     : panelView.status === 'error' ? errorBox(panelView.error)
       : panelView.renderResult(panelView.result);
-  body.replaceChildren(h('h2', {}, panelView.heading()), h('p', { className: 'subtitle' }, panelView.subtitle()),
-    panelView.link ? panelView.link() : null, content);
+  // replaceChildren would write a null as the text "null": a view without a link adds none
+  body.replaceChildren(...[h('h2', {}, panelView.heading()), h('p', { className: 'subtitle' }, panelView.subtitle()),
+    panelView.link ? panelView.link() : null, content].filter((node) => node != null));
 }
 
 export function closePanel() {
@@ -51,6 +52,7 @@ export function closePanel() {
   runCounter += 1; // a late answer of the closed view is dropped
   drawPanel();
 }
+export function showView(view) { runCounter += 1; panelView = { ...view, status: view.status || 'done' }; drawPanel(); } // services/webmap/zae.js
 
 /** Open the panel on a view and run its process; only the latest click's answer is shown. */
 async function runInPanel(view, processId, inputs) {

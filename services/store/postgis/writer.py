@@ -25,11 +25,13 @@ _pg_audit_ready: set[tuple] = set()
 class PostGISWriter(Writer):
     """psycopg on a pooled connection: one transaction, rows locked with FOR UPDATE."""
 
-    def __init__(self, spec: CollectionSpec, qualified: str, **kwargs):
+    def __init__(self, spec: CollectionSpec, qualified: str, *,
+                 parent: "PostGISWriter | None" = None, **kwargs):
         super().__init__(spec, **kwargs)
         self.schema, self.table_name = split(qualified)
         self.conn = None
         self._cm = None
+        self.parent = parent  # a related collection's writer shares its parent's connection
 
     def _t(self):
         return db.qualified(self.schema, self.table_name)
@@ -39,12 +41,21 @@ class PostGISWriter(Writer):
 
     def _begin(self) -> None:
         self._ensure_audit_table()
+        if self.parent is not None:  # before any work: _schema() ends the catalogue read
+            self.conn = self.parent.conn
+            self.geom_col, self.columns = self._schema()
+            return
         self._cm = db.pool().connection()
         self.conn = self._cm.__enter__()
         try:
             self.geom_col, self.columns = self._schema()
             if self.readonly:
                 self.conn.execute("SET TRANSACTION READ ONLY")
+            for cid, (spec, entry) in self.related_entries.items():
+                sibling = PostGISWriter(spec, entry["table"], parent=self,
+                                        **self._sibling_kwargs())
+                sibling._begin()
+                self.siblings[cid] = sibling
         except BaseException:
             self._rollback()
             self._close()
@@ -87,15 +98,19 @@ class PostGISWriter(Writer):
         _pg_audit_ready.add(key)
 
     def _commit(self) -> None:
-        self.conn.commit()
+        if self.parent is None:
+            self.conn.commit()
 
     def _rollback(self) -> None:
         # a connection lost with the database has nothing to roll back: the server ends the
         # transaction itself; raising here would hide the error that lost it
-        if self.conn is not None and not self.conn.broken:
+        if self.parent is None and self.conn is not None and not self.conn.broken:
             self.conn.rollback()
 
     def _close(self) -> None:
+        if self.parent is not None:
+            self.conn = None
+            return
         if self._cm is not None:
             self._cm.__exit__(None, None, None)
             self._cm = None
@@ -153,6 +168,18 @@ class PostGISWriter(Writer):
             if key in wanted and key not in out:
                 out[key] = self._feature(cols, row, key)
         return out
+
+    def _select_where(self, field: str | None, value: Any) -> list[Feature]:
+        cols = list(self.columns)
+        where, params = sql.SQL(""), []
+        if field is not None:
+            where, params = sql.SQL(" WHERE {} = %s").format(sql.Identifier(field)), [value]
+        query = sql.SQL("SELECT {}, ST_AsBinary({}, 'NDR') FROM {}{}").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in cols), sql.Identifier(self.geom_col),
+            self._t(), where)
+        id_pos = cols.index(self.id_field) if self.id_field in cols else None
+        return [self._feature(cols, row, row[id_pos] if id_pos is not None else None)
+                for row in self.conn.execute(query, params).fetchall()]
 
     def _update_sql(self) -> sql.Composed:
         """UPDATE of every column and the geometry of one row; parameters: the columns'

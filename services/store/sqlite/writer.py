@@ -3,12 +3,19 @@
 Proper GeoPackage geometry blobs; the R*Tree is kept by GDAL's triggers (whose ST_ functions
 are registered on the connection); `gpkg_contents` gets the new extent and last change at
 commit. The audit is a plain `audit` table in the same GeoPackage, same transaction.
+The related collections of a write hook (services/store/writer.py) are ATTACHed before
+BEGIN IMMEDIATE: one transaction over several GeoPackages (atomic across them in the
+rollback-journal mode of the store), their writers (`parent` set) using the schema `r<n>`;
+a lock file per group of related collections serialises such writers (no lock-order
+deadlock between two GeoPackages).
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Iterable
 from urllib.request import pathname2url
@@ -21,8 +28,9 @@ from services.store.sqlite.tables import (column_schema, gpkg_blob, gpkg_wkb, qu
                                           register_gpkg_functions)
 from services.store.writer import AUDIT_COLUMNS, Writer, _audit_row
 
-AUDIT_INSERT = (f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS[1:])}) VALUES "
+AUDIT_INSERT = (f"INSERT INTO {{db}}audit ({', '.join(AUDIT_COLUMNS[1:])}) VALUES "
                 f"({', '.join('?' * len(AUDIT_COLUMNS[1:]))})")
+GROUP_LOCK_TIMEOUT_S = 30.0
 
 
 def _json(value: Any) -> str:
@@ -36,56 +44,117 @@ def _time(at) -> str:
 class GeoPackageWriter(Writer):
     """sqlite3 on the collection's GeoPackage; BEGIN IMMEDIATE takes the write lock."""
 
-    def __init__(self, spec: CollectionSpec, path: str | Path, table: str, **kwargs):
+    def __init__(self, spec: CollectionSpec, path: str | Path, table: str, *,
+                 parent: "GeoPackageWriter | None" = None, schema: str = "main", **kwargs):
         super().__init__(spec, **kwargs)
         self.path = str(path)
         self.table = table
         self.conn: sqlite3.Connection | None = None
         self._bounds: list[float] | None = None
+        self.parent = parent
+        self.db = f"{_q(schema)}."
+        self._lock_file = None
+
+    @property
+    def _tq(self) -> str:
+        return f"{self.db}{_q(self.table)}"
 
     def _begin(self) -> None:
         if not os.path.isfile(self.path):
             raise CollectionNotFound("collection_not_built", status=404,
                                      collection=self.spec.id)
+        if self.parent is not None:  # a related collection: the parent's connection
+            self.conn = self.parent.conn
+            self._read_schema()
+            return
         uri = f"file:{pathname2url(self.path)}" + ("?mode=ro" if self.readonly else "")
         self.conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None,
                                     check_same_thread=False)
-        register_gpkg_functions(self.conn)
-        self.conn.execute("BEGIN" if self.readonly else "BEGIN IMMEDIATE")
-        row = self.conn.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns "
+        try:
+            register_gpkg_functions(self.conn)
+            related = list(self.related_entries.items())
+            if related:
+                self._lock_group()
+            for n, (_, (_, entry)) in enumerate(related):
+                self.conn.execute("ATTACH DATABASE ? AS ?", (entry["data"], f"r{n}"))
+            self.conn.execute("BEGIN" if self.readonly else "BEGIN IMMEDIATE")
+            self._read_schema()
+            for n, (cid, (spec, entry)) in enumerate(related):
+                sibling = GeoPackageWriter(spec, entry["data"], entry.get("table") or spec.table,
+                                           parent=self, schema=f"r{n}", **self._sibling_kwargs())
+                sibling._begin()
+                self.siblings[cid] = sibling
+        except BaseException:
+            self._rollback()
+            self._close()
+            raise
+
+    def _lock_group(self) -> None:
+        """An exclusive lock file for this group of related collections (bounded wait)."""
+        group = "-".join(sorted([self.spec.id, *self.related_entries]))
+        path = os.path.join(os.path.dirname(self.path) or ".", f".write-{group}.lock")
+        self._lock_file = open(path, "a+b")  # noqa: SIM115 - closed by _close
+        deadline = time.monotonic() + GROUP_LOCK_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError("database is locked (group lock)") from None
+                time.sleep(0.02)
+
+    def _read_schema(self) -> None:
+        row = self.conn.execute(f"SELECT column_name, srs_id FROM {self.db}gpkg_geometry_columns "
                                 "WHERE table_name = ?", (self.table,)).fetchone()
         self.geom_col, self.srs_id = row
         self.columns = {}
-        for _, name, col_type, _, _, pk in self.conn.execute(f"PRAGMA table_info({_q(self.table)})"):
+        for _, name, col_type, _, _, pk in self.conn.execute(
+                f"PRAGMA {self.db}table_info({_q(self.table)})"):
             if pk or name == self.geom_col:
                 continue
             self.columns[name] = column_schema(col_type)
         self._has_audit = bool(self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'").fetchone())
+            f"SELECT 1 FROM {self.db}sqlite_master WHERE type = 'table' AND name = 'audit'"
+        ).fetchone())
 
     def _commit(self) -> None:
+        if self.parent is not None:
+            return
+        for sibling in self.siblings.values():
+            sibling._touch_contents()
+        self._touch_contents()
+        self.conn.execute("COMMIT")
+
+    def _touch_contents(self) -> None:
         if self._bounds is not None:
             minx, miny, maxx, maxy = self._bounds
             self.conn.execute(
-                "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+                f"UPDATE {self.db}gpkg_contents SET last_change = "
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
                 "min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?), "
                 "max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?) "
                 "WHERE table_name = ?",
                 (minx, minx, miny, miny, maxx, maxx, maxy, maxy, self.table))
         elif any(self.changes.values()):
-            self.conn.execute("UPDATE gpkg_contents SET last_change = "
+            self.conn.execute(f"UPDATE {self.db}gpkg_contents SET last_change = "
                               "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?",
                               (self.table,))
-        self.conn.execute("COMMIT")
 
     def _rollback(self) -> None:
-        if self.conn is not None and self.conn.in_transaction:
+        if self.parent is None and self.conn is not None and self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
     def _close(self) -> None:
+        if self.parent is not None:
+            self.conn = None
+            return
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the group lock
+            self._lock_file = None
 
     def _value(self, name: str, value: Any) -> Any:
         if value is not None and self.columns[name].get("type") == "boolean":
@@ -95,7 +164,7 @@ class GeoPackageWriter(Writer):
     def _select(self, key: Any) -> Feature | None:
         cols = list(self.columns)
         select = ", ".join([_q(c) for c in cols] + [_q(self.geom_col)])
-        row = self.conn.execute(f"SELECT {select} FROM {_q(self.table)} WHERE "
+        row = self.conn.execute(f"SELECT {select} FROM {self._tq} WHERE "
                                 f"{_q(self.id_field)} = ? LIMIT 1", (key,)).fetchone()
         if row is None:
             return None
@@ -111,7 +180,7 @@ class GeoPackageWriter(Writer):
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             rows = self.conn.execute(
-                f"SELECT {select} FROM {_q(self.table)} WHERE {_q(self.id_field)} IN "
+                f"SELECT {select} FROM {self._tq} WHERE {_q(self.id_field)} IN "
                 f"({', '.join('?' * len(chunk))})", chunk).fetchall()
             wanted = set(chunk)
             for row in rows:  # first row per key, like _select's LIMIT 1
@@ -120,11 +189,20 @@ class GeoPackageWriter(Writer):
                     out[key] = self._feature(cols, row, key)
         return out
 
+    def _select_where(self, field: str | None, value: Any) -> list[Feature]:
+        cols = list(self.columns)
+        select = ", ".join([_q(c) for c in cols] + [_q(self.geom_col)])
+        where, params = (f" WHERE {_q(field)} = ?", [value]) if field is not None else ("", [])
+        rows = self.conn.execute(f"SELECT {select} FROM {self._tq}{where}", params).fetchall()
+        id_pos = cols.index(self.id_field) if self.id_field in cols else None
+        return [self._feature(cols, row, row[id_pos] if id_pos is not None else None)
+                for row in rows]
+
     def _update_rows(self, rows: list[tuple[Any, dict, shapely.Geometry]]) -> None:
         cols = list(self.columns)
         sets = ", ".join(f"{_q(c)} = ?" for c in cols + [self.geom_col])
         self.conn.executemany(
-            f"UPDATE {_q(self.table)} SET {sets} WHERE {_q(self.id_field)} = ?",
+            f"UPDATE {self._tq} SET {sets} WHERE {_q(self.id_field)} = ?",
             [[self._value(c, props.get(c)) for c in cols] + [gpkg_blob(geom, self.srs_id), key]
              for key, props, geom in rows])
         for _, _, geom in rows:
@@ -136,7 +214,7 @@ class GeoPackageWriter(Writer):
         if not self._has_audit:
             self._insert_audit(records[0])
             records = records[1:]
-        self.conn.executemany(AUDIT_INSERT, [self._audit_params(r, _json, _time)
+        self.conn.executemany(AUDIT_INSERT.format(db=self.db), [self._audit_params(r, _json, _time)
                                              for r in records])
 
     def _feature(self, cols: list[str], row: tuple, key: Any) -> Feature:
@@ -163,7 +241,7 @@ class GeoPackageWriter(Writer):
         names = ", ".join([_q(c) for c in cols] + [_q(self.geom_col)])
         marks = ", ".join("?" * (len(cols) + 1))
         try:
-            self.conn.execute(f"INSERT INTO {_q(self.table)} ({names}) VALUES ({marks})",
+            self.conn.execute(f"INSERT INTO {self._tq} ({names}) VALUES ({marks})",
                               [self._value(c, props.get(c)) for c in cols] +
                               [gpkg_blob(geom, self.srs_id)])
         except sqlite3.IntegrityError as err:  # the unique index on the id field
@@ -174,30 +252,30 @@ class GeoPackageWriter(Writer):
     def _update_row(self, key: Any, props: dict, geom: shapely.Geometry) -> None:
         cols = list(self.columns)
         sets = ", ".join(f"{_q(c)} = ?" for c in cols + [self.geom_col])
-        self.conn.execute(f"UPDATE {_q(self.table)} SET {sets} WHERE {_q(self.id_field)} = ?",
+        self.conn.execute(f"UPDATE {self._tq} SET {sets} WHERE {_q(self.id_field)} = ?",
                           [self._value(c, props.get(c)) for c in cols] +
                           [gpkg_blob(geom, self.srs_id), key])
         self._track(geom)
 
     def _delete_row(self, key: Any) -> None:
-        self.conn.execute(f"DELETE FROM {_q(self.table)} WHERE {_q(self.id_field)} = ?", (key,))
+        self.conn.execute(f"DELETE FROM {self._tq} WHERE {_q(self.id_field)} = ?", (key,))
 
     def _insert_audit(self, record: dict) -> None:
         if not self._has_audit:
             self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                f"CREATE TABLE IF NOT EXISTS {self.db}audit (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                 "at TEXT NOT NULL, username TEXT, role TEXT, source TEXT, collection TEXT NOT NULL, "
                 "feature_id TEXT NOT NULL, action TEXT NOT NULL, previous TEXT, new TEXT, "
                 "etag_before TEXT, etag_after TEXT, detail TEXT)")
-            self.conn.execute("CREATE INDEX IF NOT EXISTS audit_feature_idx ON audit "
+            self.conn.execute(f"CREATE INDEX IF NOT EXISTS {self.db}audit_feature_idx ON audit "
                               "(collection, feature_id)")
             self._has_audit = True
-        self.conn.execute(AUDIT_INSERT, self._audit_params(record, _json, _time))
+        self.conn.execute(AUDIT_INSERT.format(db=self.db), self._audit_params(record, _json, _time))
 
     def _audit_rows(self, where: str, params: list) -> list[dict]:
         if not self._has_audit:
             return []
-        rows = self.conn.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit WHERE "
+        rows = self.conn.execute(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM {self.db}audit WHERE "
                                  f"{where.format(p='?')} ORDER BY id", params).fetchall()
         return [_audit_row(r) for r in rows]
 
