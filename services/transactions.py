@@ -169,6 +169,30 @@ def etag_matches(if_match: str, etag: str) -> bool:
     return False
 
 
+def _hidden(spec, props: dict) -> frozenset[str]:
+    """The properties of `spec` hidden from the caller (services/access.py); sending one is
+    refused as an unknown property is (no existence leak)."""
+    from services.access import current_view
+    hidden = current_view().hidden(spec.id)
+    sent = sorted(k for k in props if k in hidden)
+    if sent:
+        err = InvalidFeature([Problem("field_unknown", name) for name in sent])
+        raise HTTPProblem.wrap(err, status=400, code="InvalidParameterValue", extra={
+            "errors": [p.to_dict() for p in err.problems]})
+    return hidden
+
+
+def _caller_etag(feature: Feature, scope) -> str:
+    """The feature's ETag as this caller was given it (the caching layer suffixes it for a
+    view that hides properties: services/access.py etag_salt)."""
+    etag = feature_etag(feature)
+    if scope is None:
+        return etag
+    from services.access import etag_salt
+    salt = etag_salt(scope)
+    return f'{etag[:-1]}-{salt}"' if salt and etag.endswith('"') else etag
+
+
 class Transactions:
     """The Part 4 endpoints in front of `app` (pygeoapi behind our error handling)."""
 
@@ -269,6 +293,7 @@ class Transactions:
         props, geom, problems = self._feature(body, crs)
         if props.get(spec.id_field) is None and body.get("id") is not None:
             props[spec.id_field] = body["id"]
+        hidden = _hidden(spec, props)
 
         def work() -> Feature:
             with open_writer(self.settings, spec.id, user=principal.user, role=principal.role,
@@ -276,21 +301,25 @@ class Transactions:
                 return w.insert(props, geom, geometry_problems=problems)
         new = await self._run(work)
         location = f"{self.base_url}/collections/{quote(spec.id)}/items/{quote(str(new.id), safe='')}"
-        await self._send_feature(send, 201, new, [(b"location", location.encode())])
+        await self._send_feature(send, 201, new, [(b"location", location.encode())], hidden)
 
     async def _replace(self, scope, receive, send, spec, fid, principal) -> None:
         if_match = self._if_match(scope)
         body = await self._json_body(scope, receive, FEATURE_TYPES)
         crs = self._content_crs(scope)
         props, geom, problems = self._feature(body, crs)
+        hidden = _hidden(spec, props)
 
         def work() -> Feature:
             with open_writer(self.settings, spec.id, user=principal.user, role=principal.role,
                              source="api") as w:
-                current = self._locked_current(w, spec, fid, if_match)
-                return w.replace(fid, props, geom, current=current, geometry_problems=problems)
+                current = self._locked_current(w, spec, fid, if_match, scope)
+                # a replacement keeps the properties the caller may not see (or send)
+                kept = {k: current.properties[k] for k in hidden if k in current.properties}
+                return w.replace(fid, {**props, **kept}, geom, current=current,
+                                 geometry_problems=problems)
         new = await self._run(work)
-        await self._send_feature(send, 200, new)
+        await self._send_feature(send, 200, new, None, hidden)
 
     async def _patch(self, scope, receive, send, spec, fid, principal) -> None:
         if_match = self._if_match(scope)
@@ -301,6 +330,7 @@ class Transactions:
             props = {}
         if not isinstance(props, dict):
             raise HTTPProblem("invalid_patch")
+        hidden = _hidden(spec, props)
         geom, problems = None, []
         if "geometry" in body:
             geom, problems = read_geometry(body["geometry"], crs)
@@ -310,10 +340,10 @@ class Transactions:
         def work() -> Feature:
             with open_writer(self.settings, spec.id, user=principal.user, role=principal.role,
                              source="api") as w:
-                current = self._locked_current(w, spec, fid, if_match)
+                current = self._locked_current(w, spec, fid, if_match, scope)
                 return w.patch(fid, props, geom, current=current, geometry_problems=problems)
         new = await self._run(work)
-        await self._send_feature(send, 200, new)
+        await self._send_feature(send, 200, new, None, hidden)
 
     async def _delete(self, scope, send, spec, fid, principal) -> None:
         if_match = self._if_match(scope)
@@ -321,7 +351,7 @@ class Transactions:
         def work() -> Feature:
             with open_writer(self.settings, spec.id, user=principal.user, role=principal.role,
                              source="api") as w:
-                current = self._locked_current(w, spec, fid, if_match)
+                current = self._locked_current(w, spec, fid, if_match, scope)
                 return w.delete(fid, current=current)
         await self._run(work)
         await self._send(send, 204, b"", content_type=None)
@@ -385,11 +415,11 @@ class Transactions:
         return wrapped
 
     @staticmethod
-    def _locked_current(w, spec, fid, if_match):
+    def _locked_current(w, spec, fid, if_match, scope=None):
         current = w.get(fid)  # PostGIS: FOR UPDATE; GeoPackage: under BEGIN IMMEDIATE
         if current is None:
             raise HTTPProblem("feature_not_found", status=404, id=fid, collection=spec.id)
-        if if_match is not None and not etag_matches(if_match, feature_etag(current)):
+        if if_match is not None and not etag_matches(if_match, _caller_etag(current, scope)):
             raise HTTPProblem("etag_mismatch", status=412, id=fid)
         return current
 
@@ -475,8 +505,11 @@ class Transactions:
             raise
 
     async def _send_feature(self, send, status: int, feature: Feature,
-                            headers: list[tuple[bytes, bytes]] | None = None) -> None:
+                            headers: list[tuple[bytes, bytes]] | None = None,
+                            hidden: frozenset[str] = frozenset()) -> None:
         out = feature.to_geojson(transform=to_crs84, decimals=7)
+        if hidden and isinstance(out.get("properties"), dict):  # not the caller's to read
+            out["properties"] = {k: v for k, v in out["properties"].items() if k not in hidden}
         body = json.dumps(out, ensure_ascii=False).encode("utf-8")
         await self._send(send, status, body, (headers or []) + [
             (b"etag", feature_etag(feature).encode()),

@@ -24,6 +24,7 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from conftest import PROJECT, VAR, Server, start_server
+from services.catalog import load_spec
 
 STORES = ["embedded", "postgis"]
 KEYS = "ed-token-alice:editor:alice,adm-token-bob:admin:bob,rd-token-carol:reader:carol"
@@ -76,14 +77,16 @@ def _editable_ids() -> list[str]:
 
 
 @contextlib.contextmanager
-def open_stack(request, tmp_path_factory, keys: str | None = None):
+def open_stack(request, tmp_path_factory, keys: str | None = None,
+               extra_env: dict[str, str] | None = None):
     """A private copy of the store and a server on it, for one test module (its API keys:
-    `keys`, else this module's KEYS)."""
+    `keys`, else this module's KEYS; more settings of the server: `extra_env`)."""
     kind = request.param
     var = tmp_path_factory.mktemp(f"tx-{kind}") / "var"
     store = var / "store"
     store.mkdir(parents=True)
-    env = {"ARTOIS_VAR_DIR": str(var), "ARTOIS_API_KEYS": keys or KEYS, "DATABASE_URL": ""}
+    env = {"ARTOIS_VAR_DIR": str(var), "ARTOIS_API_KEYS": keys or KEYS, "DATABASE_URL": "",
+           **(extra_env or {})}
     schema = url = None
     if kind == "embedded":
         request.getfixturevalue("manifest")  # the shared store is built
@@ -139,8 +142,13 @@ def new_friche(stack: Stack, **changes) -> dict:
 
 
 def new_zae(stack: Stack, **changes) -> dict:
+    """A new park like the first one, without its derived figures (read-only: computed from
+    the lots, the sales and the friches; services/zae.py)."""
     base = stack.server.json("/collections/zae/items", params={"limit": 1})["features"][0]
-    props = {**base["properties"], "id": f"ZAE-T-{uuid.uuid4().hex[:8]}", **changes}
+    derived = {name for name, field in load_spec(PROJECT / "collections" / "zae.yml")
+               .fields.items() if field.get("readonly")}
+    props = {**{k: v for k, v in base["properties"].items() if k not in derived},
+             "id": f"ZAE-T-{uuid.uuid4().hex[:8]}", **changes}
     return {"type": "Feature", "properties": props, "geometry": square(*BETHUNE)}
 
 
