@@ -274,6 +274,8 @@ def build(settings: Settings, only: list[str] | None = None) -> dict[str, Any]:
     changed = [cid for cid in wanted if cid in manifest and
                (manifest[cid].get("changed", 1) or manifest[cid].get("removed"))]
     if changed:
+        # figures of other collections that read these (`refresh_after`, e.g. the parks'
+        # friches count when friches are rebuilt), then the processes that read them
         from services.jobs.triggers import data_changed
-        data_changed(sorted(changed), settings, cause="build")
+        data_changed(sorted(changed), settings, cause="build", user="build")
     return manifest

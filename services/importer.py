@@ -325,13 +325,8 @@ def import_file(settings: Settings, collection_id: str, path: Path, *, mode: str
     report["seconds"] = round(time.perf_counter() - started, 2)
     if report["written"]:  # committed: the processes reading it are recomputed
         from services.jobs.triggers import data_changed
-        from services.store.writer import refresh_dependents
-        try:  # derived figures of other collections reading it (refresh_after)
-            refresh_dependents(settings, [collection_id], user)
-        except Exception:  # noqa: BLE001 - the import is committed: log only
-            import logging
-            logging.getLogger(__name__).exception("refresh after the import of %s", path.name)
-        data_changed([collection_id], settings, cause=f"import {path.name} ({user or 'cli'})")
+        data_changed([collection_id], settings, cause=f"import {path.name} ({user or 'cli'})",
+                     user=user)
     return report
 
 
@@ -491,7 +486,8 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     except WriterError as err:
         return _print_error(err)
     from services.jobs.triggers import data_changed  # committed: recompute what reads it
-    data_changed([args.collection], settings, cause=f"restore {args.feature_id}")
+    data_changed([args.collection], settings, cause=f"restore {args.feature_id}",
+                 user=args.user)
     if restored is None:
         print(f"Élément supprimé (il n'existait pas avant l'entrée {args.audit_id}) / "
               f"feature removed (it did not exist before entry {args.audit_id})")

@@ -402,13 +402,9 @@ class Transactions:
         async def wrapped(msg):
             if msg["type"] == "http.response.start" and msg["status"] < 300:
                 from services.jobs.triggers import data_changed
-                from services.store.writer import refresh_dependents
                 try:  # derived figures of other collections (refresh_after), then the jobs
-                    await run_in_threadpool(refresh_dependents, self.settings, [cid], user)
-                except Exception:  # noqa: BLE001 - the write is done: answer it
-                    LOGGER.exception("refresh after %s", cause)
-                try:
-                    await run_in_threadpool(data_changed, [cid], self.settings, cause=cause)
+                    await run_in_threadpool(data_changed, [cid], self.settings, cause=cause,
+                                            user=user)
                 except Exception:  # noqa: BLE001 - the write is done: answer it
                     LOGGER.exception("recompute after %s", cause)
             await send(msg)

@@ -654,3 +654,50 @@ def test_two_servers_and_a_separate_worker_share_the_queue(site):
     assert queue["queued"] == 0 and queue["running"] == 0, queue
     rows = site.sql("SELECT identifier, attempts FROM {t}")
     assert {j: n for j, n in rows} == {j: (2 if j == killed else 1) for j in jobs}
+
+
+CLAIM_SCRIPT = r"""
+import json, sys, time, uuid
+from services.store.jobs import open_store, utcnow
+store = open_store()
+ids = {}
+for process in ("ancien-processus", "nouveau-processus"):
+    ids[process] = f"claim-{uuid.uuid4().hex}"
+    now = utcnow()
+    store.insert({"identifier": ids[process], "type": "process", "process_id": process,
+                  "status": "accepted", "created": now, "updated": now, "attempts": 0,
+                  "inputs": {}, "progress": 0})
+    time.sleep(0.01)
+old_worker = store.claim("w-old", 1, time.time(), ["ancien-processus"])
+none = store.claim("w-none", 2, time.time(), ["inconnu"])
+new_worker = store.claim("w-new", 3, time.time(), ["nouveau-processus"])
+print(json.dumps({"ids": ids, "old": old_worker and old_worker["identifier"],
+                  "none": none, "new": new_worker and new_worker["identifier"],
+                  "new_status": new_worker and new_worker["status"]}))
+for ident in ids.values():
+    store.update(ident, {"status": "dismissed"})
+"""
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_a_worker_claims_only_the_processes_it_can_run(kind, request, tmp_path):
+    """Workers of two versions share the queue (replicas during an upgrade): each claims only
+    the jobs of processes it publishes, so a job is never failed as 'process no longer
+    published' by a worker that does not know it."""
+    env = {**os.environ, "ARTOIS_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": ""}
+    if kind == "postgis":
+        env.update(DATABASE_URL=request.getfixturevalue("database_url"),
+                   ARTOIS_DB_SCHEMA=f"test_claim_{uuid.uuid4().hex[:8]}")
+    out = subprocess.run([sys.executable, "-c", CLAIM_SCRIPT], cwd=PROJECT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    try:
+        assert out.returncode == 0, out.stderr[-2000:]
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        assert got["old"] == got["ids"]["ancien-processus"]
+        assert got["none"] is None
+        assert got["new"] == got["ids"]["nouveau-processus"] and got["new_status"] == "running"
+    finally:
+        if kind == "postgis":
+            import psycopg
+            with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{env["ARTOIS_DB_SCHEMA"]}" CASCADE')

@@ -36,8 +36,8 @@ from processes.solar_potential.roofs import (  # noqa: F401 - BATIMENTS, ROOF_*_
     _roofs_from_batiments,
     _roofs_from_commune,
     _roofs_from_geojson,
-    _unwrap,
 )
+from services.jobs.inputs import unwrap
 from services.store.base import STORAGE_SRID as STORAGE_EPSG
 
 LOGGER = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ def check_inputs(inputs: Any) -> dict[str, Any]:
     unknown = sorted(set(inputs) - set(_INPUTS))
     if unknown:
         raise SolarProcessError("solar_inputs_unknown", names=unknown, expected=list(_INPUTS))
-    data = {k: _unwrap(v) for k, v in inputs.items() if v is not None}
+    data = {k: unwrap(v) for k, v in inputs.items() if v is not None}
     chosen = [k for k in ("batiments", "commune", "roofs") if k in data]
     if len(chosen) != 1:
         raise SolarProcessError("solar_one_source")

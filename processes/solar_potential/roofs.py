@@ -49,14 +49,6 @@ class SolarNotFound(SolarProcessError):
 # Inputs
 # ------------------------------------------------------------------------------------------
 
-def _unwrap(value: Any) -> Any:
-    """OGC API Processes qualified value {"value": ..., "mediaType": ...} -> the value."""
-    if isinstance(value, dict) and "value" in value and \
-            set(value) <= {"value", "mediaType", "encoding", "schema"}:
-        return value["value"]
-    return value
-
-
 def _number(name: str, value: Any, low: float, high: float) -> float | None:
     if value is None:
         return None

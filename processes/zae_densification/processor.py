@@ -25,6 +25,8 @@ from pygeoapi.process.base import BaseProcessor
 
 from processes.inputs import InputError
 
+from services.jobs.inputs import unwrap
+
 from . import core
 
 LOGGER = logging.getLogger(__name__)
@@ -121,11 +123,6 @@ class DensificationNotFound(DensificationInputError):
     code = "NotFound"
 
 
-def _unwrap(value: Any) -> Any:
-    if isinstance(value, dict) and "value" in value and \
-            set(value) <= {"value", "mediaType", "encoding", "schema"}:
-        return value["value"]
-    return value
 
 
 def check_inputs(data: Any) -> dict[str, Any]:
@@ -135,7 +132,7 @@ def check_inputs(data: Any) -> dict[str, Any]:
     unknown = sorted(set(data) - set(PROCESS_METADATA["inputs"]))
     if unknown:
         raise DensificationInputError("densification_inputs_unknown", names=unknown)
-    data = {k: _unwrap(v) for k, v in data.items() if v is not None}
+    data = {k: unwrap(v) for k, v in data.items() if v is not None}
     zae = data.get("zae", ALL)
     if not isinstance(zae, str) or not 0 < len(zae.strip()) <= MAX_ID or \
             any(ord(c) < 32 for c in zae):

@@ -55,8 +55,9 @@ def _schema_problem(err) -> tuple[list, dict[str, str]]:
     return path, texts("schema_other", value=_show(value), detail=err.message)
 
 
-def _unwrap(value: Any) -> Any:
-    """An OGC qualified input value {"value": v, "mediaType": ...} gives v."""
+def unwrap(value: Any) -> Any:
+    """An OGC qualified input value {"value": v, "mediaType": ...} gives v (the one reading,
+    for every process)."""
     if isinstance(value, dict) and "value" in value and \
             set(value) <= {"value", "mediaType", "encoding", "schema"}:
         return value["value"]
@@ -87,7 +88,7 @@ def validate_inputs(process_id: str, metadata: dict, data: Any) -> dict[str, Any
         max_occurs = desc.get("maxOccurs", 1)
         raw = data[name]
         many = isinstance(raw, list) and schema.get("type") != "array" and max_occurs != 1
-        values = [_unwrap(v) for v in raw] if many else [_unwrap(raw)]
+        values = [unwrap(v) for v in raw] if many else [unwrap(raw)]
         if max_occurs not in ("unbounded", None) and len(values) > int(max_occurs):
             raise ProcessError.of("job_input_too_many", input=name, max=max_occurs,
                                   count=len(values))

@@ -114,9 +114,13 @@ def _row(process_id: str, declared: dict[str, Any], settings, cause: str) -> dic
             "message": texts["en"], "message_fr": texts["fr"]}
 
 
-def data_changed(collection_ids: Iterable[str], settings=None, *, cause: str) -> list[str]:
-    """Queue one recompute job per process that reads any of `collection_ids` (see the module
-    documentation). Returns the ids of the jobs queued; never raises."""
+def data_changed(collection_ids: Iterable[str], settings=None, *, cause: str,
+                 user: str | None = None) -> list[str]:
+    """After a committed change of `collection_ids`: first the figures of other collections
+    that read them, in their own transaction (`refresh_after` of the collection files,
+    services/store/writer.py: e.g. the parks' friches count), then one recompute job per
+    process that reads any of them (see the module documentation). Returns the ids of the
+    jobs queued; never raises."""
     queued: list[str] = []
     try:
         changed = {str(c) for c in collection_ids}
@@ -126,6 +130,15 @@ def data_changed(collection_ids: Iterable[str], settings=None, *, cause: str) ->
             from services.settings import get_settings
             settings = get_settings()
         cause = str(cause)[:MAX_CAUSE]
+    except Exception:  # noqa: BLE001 - the change is done
+        LOGGER.exception("after %s", cause)
+        return queued
+    try:
+        from services.store.writer import refresh_dependents
+        refresh_dependents(settings, changed, user)
+    except Exception:  # noqa: BLE001 - the change is done; derived figures are best effort
+        LOGGER.exception("derived figures after %s", cause)
+    try:
         concerned = {pid: d for pid, d in declarations().items() if d["on"] & changed}
         if not concerned:
             return queued

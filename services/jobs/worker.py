@@ -113,7 +113,7 @@ class Worker:
                     self.store.purge(utcnow() - timedelta(days=self.settings.job_retention_days))
                     self.store.forget_workers(now, self.settings.job_lease)
                     last_purge = now
-                row = self.store.claim(self.id, os.getpid(), now)
+                row = self.store.claim(self.id, os.getpid(), now, list(self.processes))
             except Exception as err:  # noqa: BLE001 - database away: try again shortly
                 LOGGER.warning("job worker: %s", err)
                 time.sleep(1.0)

@@ -10,6 +10,8 @@
     replacing the rows of   Backend            sqlite/schema.py             postgis/schema.py
       a generated collection  .replace_rows
     the job table           JobStore           jobs.py (both backends)
+    side tables (photos,    open_side_store    photos.py, usage.py (both backends each)
+      cadastre usage)
 
 `Backend` is what the rest of the server asks for (`services.store.backend_for(entry)`, with
 the entry of the build manifest that says where a collection is stored); the pygeoapi
@@ -19,6 +21,7 @@ every identifier is quoted, in both backends.
 from __future__ import annotations
 
 import math
+import threading
 from abc import ABC, abstractmethod
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -148,3 +151,30 @@ class Backend(ABC):
         from importlib import import_module
         package = {"geopackage": "sqlite", "postgis": "postgis"}[self.name]
         return import_module(f"services.store.{package}.aggregate").aggregate(reader, plan)
+
+
+# ---------------------------------------------------------------------------- side stores
+_SIDE_STORES: dict[tuple, Any] = {}
+_SIDE_LOCK = threading.Lock()
+
+
+def open_side_store(name: str, sqlite_cls: type, postgres_cls: type, settings: Any = None):
+    """A small store of the server's own rows beside the collections (photos, usage counts):
+    `<store_dir>/<name>.sqlite` on the embedded store, `postgres_cls(schema, url)` on PostGIS;
+    one per process and place, its `setup()` run once."""
+    from services.settings import get_settings
+    settings = settings or get_settings()
+    if settings.database_url:
+        key = (name, "postgres", settings.database_url, settings.db_schema)
+    else:
+        key = (name, "sqlite", str(settings.store_dir / f"{name}.sqlite"))
+    store = _SIDE_STORES.get(key)
+    if store is None:
+        with _SIDE_LOCK:
+            store = _SIDE_STORES.get(key)
+            if store is None:
+                store = postgres_cls(key[3], key[2]) if key[1] == "postgres" \
+                    else sqlite_cls(key[2])
+                store.setup()
+                _SIDE_STORES[key] = store
+    return store

@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from pygeoapi.util import DATETIME_FORMAT, json_serial
@@ -90,8 +91,11 @@ class JobStore:
     def setup(self) -> None:
         raise NotImplementedError
 
-    def claim(self, worker: str, pid: int, now: float) -> dict | None:
-        """The oldest queued job, now `running` for `worker` (attempts + 1), or None."""
+    def claim(self, worker: str, pid: int, now: float,
+              processes: Sequence[str] | None = None) -> dict | None:
+        """The oldest queued job (of one of `processes`, the ones this worker can run, when
+        given: a worker of another version leaves the others to the workers that know them),
+        now `running` for `worker` (attempts + 1), or None."""
         raise NotImplementedError
 
     # -- submissions and reads ----------------------------------------------------------
@@ -222,6 +226,14 @@ class JobStore:
         return int(rows[0]["n"])
 
 
+def _known(processes: Sequence[str] | None) -> tuple[str, list[str]]:
+    """The claim's condition on the process ids a worker can run (bound parameters)."""
+    if processes is None:
+        return "", []
+    names = sorted(set(processes)) or [""]
+    return f" AND process_id IN ({', '.join('?' * len(names))})", names
+
+
 _CLAIM_SET = ("status = 'running', worker = ?, worker_pid = ?, heartbeat = ?, "
               "attempts = attempts + 1, started = ?, updated = ?, progress = 10")
 
@@ -296,16 +308,18 @@ class SQLiteJobStore(JobStore):
         finally:
             conn.close()
 
-    def claim(self, worker, pid, now):
+    def claim(self, worker, pid, now, processes=None):
+        cond, params = _known(processes)
         conn = self._connect()
         try:
             # a cheap read first: idle workers do not take the write lock for nothing
-            if conn.execute("SELECT 1 FROM jobs WHERE status = 'accepted' LIMIT 1"
-                            ).fetchone() is None:
+            if conn.execute(f"SELECT 1 FROM jobs WHERE status = 'accepted'{cond} LIMIT 1",
+                            params).fetchone() is None:
                 return None
             with self._write_lock(conn):
-                row = conn.execute("SELECT identifier FROM jobs WHERE status = 'accepted' "
-                                   "ORDER BY created, identifier LIMIT 1").fetchone()
+                row = conn.execute(f"SELECT identifier FROM jobs WHERE status = 'accepted'"
+                                   f"{cond} ORDER BY created, identifier LIMIT 1",
+                                   params).fetchone()
                 if row is not None:
                     stamp = fmt_time(utcnow())
                     conn.execute(f"UPDATE jobs SET {_CLAIM_SET} WHERE identifier = ?",
@@ -384,13 +398,14 @@ class PostgresJobStore(JobStore):
                 conn.execute(sql.replace("?", "%s"), params)
         return None
 
-    def claim(self, worker, pid, now):
+    def claim(self, worker, pid, now, processes=None):
         stamp = utcnow()
+        cond, params = _known(processes)
         n, rows = self._run(
             f"UPDATE {self.table} SET {_CLAIM_SET} WHERE identifier = ("
-            f"SELECT identifier FROM {self.table} WHERE status = 'accepted' "
+            f"SELECT identifier FROM {self.table} WHERE status = 'accepted'{cond} "
             f"ORDER BY created, identifier LIMIT 1 FOR UPDATE SKIP LOCKED) "
-            f"RETURNING identifier", [worker, pid, now, stamp, stamp], fetch=True)
+            f"RETURNING identifier", [worker, pid, now, stamp, stamp, *params], fetch=True)
         return self.get(rows[0]["identifier"], inputs=True) if rows else None
 
     def _enc(self, column, value):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -260,25 +259,7 @@ class PostgresPhotoStore(PhotoStore):
                       (f"artois-photos/{self.schema}/{collection}/{feature_id}",))
 
 
-_STORES: dict[tuple, PhotoStore] = {}
-_LOCK = threading.Lock()
-
-
 def open_photo_store(settings=None) -> PhotoStore:
-    """The photo store of the settings' store (set up once per process)."""
-    from services.settings import get_settings
-    settings = settings or get_settings()
-    if settings.database_url:
-        key = ("postgres", settings.database_url, settings.db_schema)
-    else:
-        key = ("sqlite", str(settings.store_dir / "photos.sqlite"))
-    store = _STORES.get(key)
-    if store is None:
-        with _LOCK:
-            store = _STORES.get(key)
-            if store is None:
-                store = PostgresPhotoStore(key[2], key[1]) if key[0] == "postgres" \
-                    else SQLitePhotoStore(key[1])
-                store.setup()
-                _STORES[key] = store
-    return store
+    """The photos store of the settings' store (set up once per process)."""
+    from services.store.base import open_side_store
+    return open_side_store("photos", SQLitePhotoStore, PostgresPhotoStore, settings)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Iterable
 
@@ -139,25 +138,7 @@ class PostgresUsageStore(UsageStore):
                 yield conn
 
 
-_STORES: dict[tuple, UsageStore] = {}
-_LOCK = threading.Lock()
-
-
 def open_usage_store(settings=None) -> UsageStore:
     """The usage store of the settings' store (set up once per process)."""
-    from services.settings import get_settings
-    settings = settings or get_settings()
-    if settings.database_url:
-        key = ("postgres", settings.database_url, settings.db_schema)
-    else:
-        key = ("sqlite", str(settings.store_dir / "usage.sqlite"))
-    store = _STORES.get(key)
-    if store is None:
-        with _LOCK:
-            store = _STORES.get(key)
-            if store is None:
-                store = PostgresUsageStore(key[2], key[1]) if key[0] == "postgres" \
-                    else SQLiteUsageStore(key[1])
-                store.setup()
-                _STORES[key] = store
-    return store
+    from services.store.base import open_side_store
+    return open_side_store("usage", SQLiteUsageStore, PostgresUsageStore, settings)
