@@ -160,7 +160,10 @@ def test_every_layer_loads_from_tiles_and_styles(server, browser):
         marker = (f"/collections/{cid}/map/tiles/WebMercatorQuad/" if cid == "surchauffe"
                   else f"/collections/{cid}/tiles/WebMercatorQuad/")
         tiles = [(status, ctype) for status, url, ctype in mp.responses if marker in url]
-        assert any(status == 200 for status, _ in tiles), (cid, tiles[:5])
+        if load_spec(PROJECT / "collections" / f"{cid}.yml").tile_min_zoom <= zoom:
+            assert any(status == 200 for status, _ in tiles), (cid, tiles[:5])
+        else:  # drawn from a closer zoom: its tiles in the views shown may all be empty
+            assert all(status in (200, 204) for status, _ in tiles), (cid, tiles[:5])
     legend_rows = mp.page.locator("#layer-list > li").count()
     assert legend_rows == len(collections)
     assert mp.page.locator("li[data-collection=surchauffe] .legend li").count() >= 3
