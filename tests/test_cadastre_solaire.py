@@ -29,7 +29,7 @@ import pytest
 import requests
 import yaml
 
-from conftest import ARTIFACTS, PROJECT, VAR, Server, free_port
+from conftest import PROJECT, VAR, Server, start_server
 
 CID = "cadastre-solaire"
 ITEMS = f"/collections/{CID}/items"
@@ -62,33 +62,6 @@ NEW_SEED = 777  # the buildings after the change (collections/batiments.yml has 
 
 
 # ---------------------------------------------------------------------------- the stacks
-def start_server(env: dict, name: str) -> Server:
-    """conftest.start_server, patient with a busy machine (a slow first answer is waited
-    for, not an error) and never leaving the process behind when it gives up."""
-    port = free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    log = ARTIFACTS / (f"server-{name}-{worker}.log" if worker else f"server-{name}.log")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "--port", str(port), "--workers", "2",
-         "--access-log", "--log-level", "info"],
-        cwd=PROJECT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
-        try:
-            if requests.get(url + "/conformance", timeout=10).status_code == 200:
-                return Server(url, process, log)
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    process.terminate()
-    process.wait(timeout=30)
-    raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}")
-
-
 @dataclass
 class Stack:
     kind: str

@@ -14,10 +14,7 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -30,40 +27,13 @@ import pytest
 import requests
 import shapely
 
-from conftest import ARTIFACTS, PROJECT, VAR, Server, free_port
+from conftest import VAR, start_server
 
 CID = "cadastre-solaire"
 L93 = "http://www.opengis.net/def/crs/EPSG/0/2154"
 KEYS = "us-reader-key:reader:rita,us-editor-key:editor:eddie,us-admin-key:admin:ada"
 READER, EDITOR, ADMIN = ({"X-API-Key": f"us-{r}-key"} for r in ("reader", "editor", "admin"))
 WAIT = 120  # seconds: counts are written every second here (ARTOIS_USAGE_FLUSH_SECONDS)
-
-
-def start_server(env: dict, name: str) -> Server:
-    """conftest.start_server, patient with a busy machine and never leaving the process
-    behind when it gives up."""
-    port = free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    log = ARTIFACTS / (f"server-{name}-{worker}.log" if worker else f"server-{name}.log")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "--port", str(port), "--workers", "2",
-         "--access-log", "--log-level", "info"],
-        cwd=PROJECT, env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-3000:]}")
-        try:
-            if requests.get(url + "/conformance", timeout=10).status_code == 200:
-                return Server(url, process, log)
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    process.terminate()
-    process.wait(timeout=30)
-    raise RuntimeError(f"server did not start: {log.read_text()[-3000:]}")
 
 
 @contextlib.contextmanager
