@@ -174,11 +174,21 @@ def _stamp_for(n: int, stamp: str) -> str:
 
 @dataclass
 class Workload:
-    kind: str            # first-page | bbox | offset | item
+    kind: str            # first-page | bbox | offset | item | tile-z14
     rows: int
-    params: list = field(default_factory=list)   # bbox: (minlon, minlat, maxlon, maxlat); item: id
+    params: list = field(default_factory=list)   # bbox: (minlon, minlat, maxlon, maxlat); item: id;
+    #                                              tile: (z, x, y)
     expected: list = field(default_factory=list)  # feature count per param (from SQL)
     readings: dict = field(default_factory=dict)  # bbox: reading -> count per box
+    statements: list = field(default_factory=list)  # tile: the floor's (sql, params) per tile
+
+    @property
+    def is_tile(self) -> bool:
+        return self.kind.startswith("tile-z")
+
+    @property
+    def zoom(self) -> int:
+        return int(self.kind.removeprefix("tile-z"))
 
     @property
     def table(self) -> str:
@@ -193,10 +203,13 @@ class Workload:
         return {"first-page": f"first page (limit {PAGE_LIMIT})",
                 "bbox": f"bbox 2 km (limit {BBOX_LIMIT})",
                 "offset": f"offset {OFFSET:,} (limit {PAGE_LIMIT})",
-                "item": "one item by id"}[self.kind]
+                "item": "one item by id",
+                TILE_KIND: f"vector tile z{TILE_ZOOM} (MVT)"}[self.kind]
 
 
-KINDS = ["first-page", "bbox", "offset", "item"]
+TILE_ZOOM = 14
+TILE_KIND = f"tile-z{TILE_ZOOM}"
+KINDS = ["first-page", "bbox", "offset", "item", TILE_KIND]
 
 
 def boxes(url: str, rows_min: int) -> list[tuple[float, float, float, float]]:
@@ -239,4 +252,6 @@ def workloads(url: str, sizes: list[int], kinds: list[str] | None = None) -> lis
                     out.append(Workload(kind, n, [None]))
             elif kind == "item":
                 out.append(Workload(kind, n, item_ids(n)))
+            elif kind == TILE_KIND:  # tiles and counts: mvt.prepare (needs the project's code)
+                out.append(Workload(kind, n, []))
     return out

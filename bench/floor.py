@@ -93,7 +93,8 @@ def run_load(url: str, w: Workload, connections: int, duration: float, warmup: f
     """`connections` threads, each with its own connection, each running the workload's
     statements round-robin (different start per thread) for warmup + duration seconds;
     only statements that both start and end within the measured window count."""
-    stmts = [statement(w, p) for p in w.params]
+    # tiles: artois-geo's own ST_AsMVT statements (bench/mvt.py), prepared with the workload
+    stmts = list(w.statements) or [statement(w, p) for p in w.params]
     lat_lists: list[list[float]] = [[] for _ in range(connections)]
     errors = [0] * connections
     nbytes = [0] * connections
@@ -114,7 +115,7 @@ def run_load(url: str, w: Workload, connections: int, duration: float, warmup: f
                 i = (i + 1) % len(stmts)
                 try:
                     row = conn.execute(sql, args).fetchone()
-                    size = len(row[0]) if row else 0
+                    size = len(row[0]) if row and row[0] is not None else 0
                 except psycopg.Error:
                     errors[k] += 1
                     continue

@@ -91,6 +91,17 @@ class Peer:
     def url_for(self, w: Workload) -> list[str]:
         raise NotImplementedError
 
+    def not_served(self, w: Workload) -> str | None:
+        """Why this peer cannot serve workload w at all (shown as "—" with the reason), or None."""
+        return None
+
+    def memory(self) -> dict | None:
+        """RSS of the running server's whole process tree (server, workers, FastCGI children)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None
+        from machine import tree_memory
+        return tree_memory(self.proc.pid)
+
     # -- helpers
     @property
     def base(self) -> str:
@@ -151,6 +162,7 @@ def _bbox(p) -> str:
 class ArtoisGeo(Peer):
     name = "artois-geo"
     description = "this project: `artois-geo serve --workers 2` (PostGIS provider)"
+    workers = 2  # HTTP workers (bench/profile.py runs 1, the process py-spy records)
 
     def collection_id(self, rows: int) -> str:
         return f"parcels-{size_label(rows)}"
@@ -192,8 +204,8 @@ class ArtoisGeo(Peer):
             raise Unavailable(f"`artois-geo build` failed: "
                               f"{_last_error_line(_tail(self.dir / 'build.log', 40))}")
         self.port = free_port()
-        self._spawn([str(exe), "serve", "--host", HOST, "--port", str(self.port), "--workers", "2"],
-                    env, cwd=PROJECT_DIR)
+        self._spawn([str(exe), "serve", "--host", HOST, "--port", str(self.port),
+                     "--workers", str(self.workers)], env, cwd=PROJECT_DIR)
         self._wait_ready(f"/collections/{self.collection_id(min(self.ctx.sizes))}?f=json")
         try:
             from importlib.metadata import version
@@ -201,7 +213,20 @@ class ArtoisGeo(Peer):
         except Exception:  # noqa: BLE001
             pass
 
+    def memory(self) -> dict | None:
+        """The whole tree, and apart the job workers (`artois-geo worker`, started by `serve`;
+        the other peers have no job queue)."""
+        mem = super().memory()
+        if mem:
+            jobs = [p for p in mem["detail"] if "services.cli worker" in p["cmd"]]
+            mem["job_worker_processes"] = len(jobs)
+            mem["job_workers_rss_mb"] = round(sum(p["rss_mb"] for p in jobs), 1)
+        return mem
+
     def url_for(self, w: Workload) -> list[str]:
+        if w.is_tile:  # OGC API Tiles, {tileRow}/{tileCol}
+            return [f"/collections/{self.collection_id(w.rows)}/tiles/WebMercatorQuad/{z}/{y}/{x}"
+                    for z, x, y in w.params]
         return _pygeoapi_paths(self.collection_id(w.rows), w)
 
 
@@ -222,7 +247,8 @@ def _pygeoapi_paths(cid: str, w: Workload) -> list[str]:
 
 class PygeoapiStock(Peer):
     name = "pygeoapi"
-    description = "stock pygeoapi PostgreSQLProvider (SQLAlchemy/GeoAlchemy2), uvicorn --workers 2"
+    description = ("stock pygeoapi PostgreSQLProvider and MVT-postgresql tile provider "
+                   "(SQLAlchemy/GeoAlchemy2), uvicorn --workers 2")
     venv = BENCH_VAR / "venv-pygeoapi"
 
     def start(self) -> None:
@@ -248,6 +274,19 @@ class PygeoapiStock(Peer):
                     "geom_field": "geom",
                     "storage_crs": L93,
                     "crs": [CRS84, L93],
+                }, {  # stock pygeoapi's vector tiles from PostGIS (ST_AsMVT, SQLAlchemy)
+                    "type": "tile",
+                    "name": "MVT-postgresql",
+                    "data": {**db, "search_path": [SCHEMA, "public"]},
+                    "id_field": "id",
+                    "table": t,
+                    "geom_field": "geom",
+                    "storage_crs": L93,
+                    # no `schemes` list: pygeoapi 0.24 hands the provider's options to its
+                    # cached SQLAlchemy engine, and a list is unhashable (TypeError); the
+                    # provider serves WebMercatorQuad and WorldCRS84Quad anyway
+                    "options": {"zoom": {"min": 0, "max": 20}},
+                    "format": {"name": "pbf", "mimetype": "application/vnd.mapbox-vector-tile"},
                 }],
             }
         config = {
@@ -291,6 +330,9 @@ class PygeoapiStock(Peer):
         self.version = _pip_versions(py, ["pygeoapi", "SQLAlchemy", "GeoAlchemy2", "psycopg2-binary"])
 
     def url_for(self, w: Workload) -> list[str]:
+        if w.is_tile:  # the MVT-postgresql tile provider, {tileRow}/{tileCol}
+            return [f"/collections/{w.table}/tiles/WebMercatorQuad/{z}/{y}/{x}?f=mvt"
+                    for z, x, y in w.params]
         return _pygeoapi_paths(w.table, w)
 
 
@@ -319,6 +361,9 @@ class Tipg(Peer):
         self.version = _pip_versions(py, ["tipg", "asyncpg"])
 
     def url_for(self, w: Workload) -> list[str]:
+        if w.is_tile:  # tipg: {z}/{x}/{y}
+            return [f"/collections/{SCHEMA}.{w.table}/tiles/WebMercatorQuad/{z}/{x}/{y}"
+                    for z, x, y in w.params]
         items = f"/collections/{SCHEMA}.{w.table}/items"
         if w.kind == "first-page":
             return [f"{items}?f=geojson&limit={PAGE_LIMIT}"]
@@ -394,6 +439,12 @@ fastcgi.server = ( "/" => ((
         lv = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "lighttpd"],
                             capture_output=True, text=True)
         self.version = f"qgis-server {v.stdout.strip()}, lighttpd {lv.stdout.strip()}"
+
+    def not_served(self, w: Workload) -> str | None:
+        if w.is_tile:
+            return ("QGIS Server 3.22 serves no vector tiles (its OGC API is Features only; its "
+                    "WMTS serves raster tiles)")
+        return None
 
     def url_for(self, w: Workload) -> list[str]:
         items = f"/wfs3/collections/{w.table}/items"

@@ -50,7 +50,7 @@ from rasterio.transform import from_origin  # noqa: E402
 from rasterio.windows import Window  # noqa: E402
 
 import loadgen  # noqa: E402
-from run import BENCH_VAR, loadavg, log  # noqa: E402
+from machine import BENCH_VAR, loadavg, log  # noqa: E402
 from tiles_vector import etag_of, status_with, wrk_header  # noqa: E402
 
 PROJECT = HERE.parent

@@ -17,14 +17,12 @@ Results: var/bench/tiles-vector-<timestamp>.{json,md}. Not part of the test suit
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
-import os
-import random
 import shutil
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -32,95 +30,44 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import mapbox_vector_tile  # noqa: E402
-import morecantile  # noqa: E402
-import pyproj  # noqa: E402
-
 import dataset  # noqa: E402
 import floor  # noqa: E402
 import loadgen  # noqa: E402
+import mvt  # noqa: E402
+from machine import BENCH_VAR, database_url, loadavg, log, machine_info  # noqa: E402
 from peers import ArtoisGeo, Context, Tipg, Unavailable  # noqa: E402
-from run import BENCH_VAR, database_url, loadavg, log, machine_info  # noqa: E402
-from services.tiles.mvt_source import max_features  # noqa: E402
 
 ROWS = 100_000
 ZOOMS = (10, 14)
-CAP = max_features()
-WMQ = morecantile.tms.get("WebMercatorQuad")
 LUA = HERE / "urls.lua"
 
 
 # --------------------------------------------------------------------------- tiles and SQL
+# (the tile list, the floor statements and the check live in bench/mvt.py, shared with run.py)
 
 def tile_layer(url: str):
-    """The bench table as artois-geo describes it (same columns, key, geometry)."""
-    os.environ["DATABASE_URL"] = url
-    from services.catalog import CollectionSpec
-    from services.tiles.mvt_source import _describe
-    spec = CollectionSpec(id="parcels-100k", path=HERE, title={"fr": "", "en": ""},
-                          description={"fr": "", "en": ""}, keywords={}, source={},
-                          licence={"title": "", "href": ""}, geometry_type="Polygon")
-    return _describe(spec, {"store": "postgis", "table": f"{dataset.SCHEMA}.{dataset.table_name(ROWS)}"})
-
-
-def tile_statement(layer, z: int, x: int, y: int) -> tuple[bytes, dict]:
-    from services.store.postgis import tiles as mvt_postgis
-    from services.tiles.mvt_source import tile_box
-    box = tile_box("WebMercatorQuad", z, y, x)
-    return mvt_postgis._statement((layer,), box.srid), mvt_postgis._params(box)
+    return mvt.tile_layer(url, ROWS)
 
 
 def populated_tiles(url: str, layer, z: int, limit: int) -> list[tuple[int, int, int, int]]:
-    """(z, x, y, features) of non-empty tiles over the parcels' area, seeded sample."""
-    import psycopg
-    tr = pyproj.Transformer.from_crs(2154, 4326, always_xy=True)
-    w, s, e, n = tr.transform_bounds(dataset.XMIN, dataset.YMIN, dataset.XMAX, dataset.YMAX)
-    tiles = [(t.z, t.x, t.y) for t in WMQ.tiles(w, s, e, n, [z])]
-    random.Random(z).shuffle(tiles)
-    found = []
-    with psycopg.connect(url, autocommit=True) as conn:
-        for tz, tx, ty in tiles:
-            sql, params = tile_statement(layer, tz, tx, ty)
-            data = conn.execute(sql, params).fetchone()[0]
-            if data:
-                n_features = len(mapbox_vector_tile.decode(bytes(data))["parcels-100k"]["features"])
-                found.append((tz, tx, ty, n_features))
-            if len(found) >= limit:
-                break
-    return found
-
-
-@contextlib.contextmanager
-def floor_statements():
-    """bench/floor.py's load loop, over prepared (sql, params) pairs instead of its pages."""
-    original = floor.statement
-    floor.statement = lambda _w, param: param
-    try:
-        yield
-    finally:
-        floor.statement = original
+    return mvt.populated_tiles(url, layer, z, limit)
 
 
 def sql_floor(url: str, layer, tiles, connections: int, duration: float, warmup: float) -> dict:
-    w = dataset.Workload(kind="mvt", rows=ROWS,
-                         params=[tile_statement(layer, z, x, y) for z, x, y, _ in tiles])
-    with floor_statements():
-        return floor.run_load(url, w, connections, duration, warmup)
+    w = dataset.Workload(kind=f"tile-z{tiles[0][0] if tiles else 14}", rows=ROWS,
+                         params=[t[:3] for t in tiles],
+                         statements=[mvt.tile_statement(layer, z, x, y) for z, x, y, _ in tiles])
+    return floor.run_load(url, w, connections, duration, warmup)
 
 
 # --------------------------------------------------------------------------- HTTP
 
 def check_tiles(base: str, paths: list[str], tiles) -> dict:
     """Every tile answers 200 with the floor's feature count."""
-    bad = []
-    for path, (_, _, _, expected) in zip(paths, tiles):
-        with urllib.request.urlopen(base + path, timeout=60) as r:
-            body = r.read()
-        layers = mapbox_vector_tile.decode(body) if body else {}
-        got = sum(len(layer["features"]) for layer in layers.values())
-        if got != expected:
-            bad.append(f"{got} features instead of {expected} on {path}")
-    return {"ok": not bad, "checked": len(paths), "detail": bad[:3]}
+    w = dataset.Workload(kind="tile-z14", rows=ROWS, params=[t[:3] for t in tiles],
+                         expected=[t[3] for t in tiles])
+    res = mvt.check(base, paths, w, most=len(paths))
+    return {"ok": res["ok"], "checked": res["checked"], "detail": res["detail"]}
 
 
 def wrk_header(base: str, path: str, header: str, connections: int, seconds: float) -> dict:
@@ -275,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for peer, _ in running.values():
             peer.stop()
+    CAP = mvt.max_features()
     capped = [f"{z}/{x}/{y}" for zz in ZOOMS for z, x, y, n in tiles[zz] if n >= 0.9 * CAP]
     if capped:
         report["notes"].append(
