@@ -18,6 +18,7 @@ import shapely
 from psycopg import sql
 
 from services.catalog import CollectionSpec
+from services.store import versions
 from services.store.base import CRS84, STORAGE_SRID, outward_bbox
 from services.store.postgis import pool as db
 from services.store.postgis.tables import forget_table, split
@@ -86,6 +87,9 @@ def migrate_table(conn, spec: CollectionSpec, schema: str, columns: dict[str, st
     if spec.time_field and spec.time_field in columns:
         conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
             idx(f"{spec.table}_time_idx"), t, idx(spec.time_field)))
+    # its data version: a trigger bumps it on every change, whoever writes (services/store/
+    # versions.py: the ETags); created here, and bumped for this build or migration
+    versions.install(conn, schema, spec.table)
 
 
 def load_collection(spec: CollectionSpec, gdf: gpd.GeoDataFrame, date_columns: list[str],
@@ -161,6 +165,7 @@ def describe_table(qualified_name: str) -> dict[str, Any]:
                     "FROM {t}) s").format(g=sql.Identifier(geo[0]), srid=sql.Literal(geo[1]),
                                          t=db.qualified(schema, table))
         minx, miny, maxx, maxy, n = conn.execute(q).fetchone()
+        versions.install_outside(conn, schema, table, db.schema_name())  # its data version
     return {"table": f"{schema}.{table}", "count": n,
             "extents": {"spatial": {"bbox": outward_bbox(minx, miny, maxx, maxy), "crs": CRS84}}}
 
@@ -183,6 +188,7 @@ def add_columns(qualified_name: str, columns: dict[str, str]) -> None:
             if column not in have:
                 conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                     db.qualified(schema, table), sql.Identifier(column), sql.SQL(pg_type)))
+        versions.bump(conn, schema, table, db.schema_name())  # DDL fires no trigger
         conn.commit()
     forget_table(schema, table)
 
