@@ -35,6 +35,7 @@ FRONT_MODULES = (
     "services.history",        # /collections/{id}/items/{fid}/history: versions (audit)
     "services.zae_dataviz",    # /dataviz/zae/{id}, /dataviz/epci/{siren}: parks by month
     "services.usage",          # /admin/usage: the solar cadastre's usage counts (admin)
+    "services.fastread",       # JSON items and item in one hop (last: the routes above win)
 )
 
 

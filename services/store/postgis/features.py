@@ -327,18 +327,20 @@ class _GuardedConnection:
     def __enter__(self):
         try:
             self._cm = db.pool().connection()
-            return self._cm.__enter__()
+            self._conn = db.reading(self._cm.__enter__())  # no transaction, no COMMIT trip
+            return self._conn
         except psycopg.OperationalError as err:
             raise ProviderUnavailableError() from err
 
     def __exit__(self, exc_type, exc, tb):
         try:
+            db.done_reading(self._conn)
             self._cm.__exit__(exc_type, exc, tb)
         except psycopg.OperationalError:
             if exc is not None:
                 raise
-            # lost while ending the transaction, after the rows had all arrived: the answer
-            # stands (only reads come here); the pool replaces the connection
+            # lost while returning the connection, after the rows had all arrived: the
+            # answer stands (only reads come here); the pool replaces the connection
         finally:
             if isinstance(exc, psycopg.errors.QueryCanceled):
                 raise ProviderTimeoutError(user_msg="query timeout") from exc

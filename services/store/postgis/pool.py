@@ -11,6 +11,8 @@ The pool heals by itself when PostgreSQL restarts or the network to it is cut:
 - a lost connection is retried for `RECONNECT_TIMEOUT_S` only (psycopg_pool's default, five
   minutes of exponential backoff, could leave the pool waiting up to half a minute after the
   database is back); after that, the next request that waits starts a fresh attempt at once;
+- reads (services/store/postgis/features.py) run in autocommit (`reading`): no BEGIN and no
+  COMMIT round trip; a connection returns to the pool in transaction mode (`done_reading`);
 - while the database is known to be away (a connection attempt failed, or a connection was
   found broken, and none succeeded since) a request waits `OUTAGE_WAIT_S` for a connection,
   not the pool's 30 s, and gets `DatabaseUnavailable`: the HTTP layers answer 503 with
@@ -26,10 +28,12 @@ import time
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.settings import get_settings
 
+IDLE = TransactionStatus.IDLE
 _pools: dict[tuple[str, int], ConnectionPool] = {}
 _lock = threading.Lock()
 
@@ -86,6 +90,23 @@ def _connection_class(health: _Health) -> type[psycopg.Connection]:
             health.back()
             return conn
     return Connection
+
+
+def reading(conn: psycopg.Connection) -> psycopg.Connection:
+    """`conn` (fresh from the pool) for reads only: autocommit, so that its statements open no
+    transaction and the commit of `pool().connection()` at the end is no round trip (one
+    page, one round trip). Call `done_reading` before the connection goes back."""
+    if not conn.closed and conn.pgconn.transaction_status == IDLE:
+        conn.autocommit = True
+    return conn
+
+
+def done_reading(conn: psycopg.Connection) -> None:
+    """Back to transaction mode before `conn` returns to the pool (writers and the job queue
+    rely on implicit transactions). A connection not idle (lost, or a statement still
+    running) is closed by the pool when it returns, autocommit or not."""
+    if conn.autocommit and not conn.closed and conn.pgconn.transaction_status == IDLE:
+        conn.autocommit = False
 
 
 class ResilientPool(ConnectionPool):
