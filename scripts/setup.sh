@@ -63,7 +63,7 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 if [ "$TEST_TOOLS" = 1 ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,pdf]'
-  apt_install gdal-bin python3-qgis chromium
+  apt_install gdal-bin python3-qgis chromium nginx  # nginx: tests/test_proxy.py (replicas behind a cache)
   bash scripts/postgis.sh install
 else
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[pdf]'
