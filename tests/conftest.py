@@ -131,11 +131,67 @@ def database_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def shared_servers():
+    """The shared server of each store, started on first use and kept until the session ends.
+
+    pytest keeps one value per fixture: a parametrised session fixture asked for another
+    parameter tears the previous one down. With `--dist loadfile` each process runs a file's
+    embedded tests, then its PostGIS ones, then the next file's embedded ones..., so a
+    `server` fixture holding the server itself stopped and restarted both servers for every
+    file (two starts of ~10-30 s per file). The servers live here instead; `server` only
+    picks one."""
+    started: dict[str, Server] = {}
+    yield started
+    for srv in started.values():
+        srv.stop()
+
+
 @pytest.fixture(scope="session", params=STORES)
-def server(request, manifest) -> Server:
-    env = {"ARTOIS_API_KEYS": KEYS}
-    if request.param == "postgis":
-        env["DATABASE_URL"] = request.getfixturevalue("database_url")
-    srv = start_server(env, request.param)
-    yield srv
-    srv.stop()
+def server(request, manifest, shared_servers) -> Server:
+    kind = request.param
+    if kind not in shared_servers:
+        env = {"ARTOIS_API_KEYS": KEYS}
+        if kind == "postgis":
+            env["DATABASE_URL"] = request.getfixturevalue("database_url")
+        shared_servers[kind] = start_server(env, kind)
+    return shared_servers[kind]
+
+
+# ---------------------------------------------------------------------------- scheduling
+# `pytest -n 2 --dist loadfile` (scripts/test.sh) hands whole files to the two processes in
+# the order of its work queue. pytest-xdist sorts that queue by the number of tests of each
+# file by default, which puts files of few but long tests (the OGC suites, the half-hour
+# runs, QGIS) last: one process then works alone for minutes at the end. Longest first
+# instead (longest-processing-time scheduling): the files measured as the longest (minutes
+# each in a CI run), then the others by their number of tests.
+LONGEST_FIRST = [
+    "test_conformance.py", "test_half_hour.py", "test_friche_observatory.py",
+    "test_jobs.py", "test_job_queue.py", "test_cors_and_if_match.py", "test_qgis_project.py",
+    "test_fault_tolerance.py", "test_import.py", "test_access_tiers.py",
+    "test_cadastre_solaire.py", "test_gdal.py", "test_webmap.py", "test_styles.py",
+    "test_chiffres_cles.py", "test_transactions.py", "test_zae_sales.py", "test_usage.py",
+    "test_history.py", "test_zae_dataviz.py", "test_qgis.py", "test_half_hour_routing.py",
+]
+
+
+def pytest_configure(config) -> None:
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist: keep the order below
+        config.option.loadscopereorder = False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Files longest first (see LONGEST_FIRST); the order of the tests within a file is
+    kept (a stable sort, after pytest's own grouping by fixture parameters)."""
+    count: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        count[path] = count.get(path, 0) + 1
+
+    def rank(item) -> tuple:
+        path = item.nodeid.split("::")[0]
+        name = Path(path).name
+        known = LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+        return known, -count[path], path
+    items.sort(key=rank)

@@ -502,7 +502,9 @@ def check_run(site: Site, load: Load, down_at: float, back_at: float) -> Figures
         assert c.body and c.body.get("code") and c.body.get("description_fr") and \
             c.body.get("description_en") and c.body["description_fr"] != c.body["description_en"], c
         assert c.ended - c.started < FAIL_FAST_S, c
-        assert down_at - 1.0 <= c.started <= back_at + RECOVERY_S + FAIL_FAST_S, \
+        # in flight while the database was away: a request slowed by a loaded machine may
+        # have started well before the stop, it still met the outage (it ended after it)
+        assert c.ended >= down_at and c.started <= back_at + RECOVERY_S + FAIL_FAST_S, \
             ("a 503 outside the outage", c)
     # reads answer 200 again within RECOVERY_S of the database coming back, and stay 200
     after = [c for c in reads if c.started >= back_at]

@@ -254,8 +254,11 @@ def direct_shares(cells, fac, date, departure=(8 * 3600, 9 * 3600)):
         every = np.ones(len(cxy), bool)
         row = {}
         for f in b.functions:
-            ok = np.array([all(any(within[i, j] for j in range(len(fxy)) if ftypes[j] in group)
-                               for group in b.groups[f][lid]) for i in range(len(cxy))])
+            # a cell reaches the function when, for every group, some facility of one of the
+            # group's types is within (the same rule as cell by cell, as whole-array steps)
+            ok = np.ones(len(cxy), bool)
+            for group in b.groups[f][lid]:
+                ok &= within[:, np.isin(ftypes, list(group))].any(axis=1)
             row[f] = round(float(pop[ok].sum() / pop.sum()), 4)
             every &= ok
         row["all"] = round(float(pop[every].sum() / pop.sum()), 4)
