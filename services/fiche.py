@@ -183,8 +183,8 @@ def render(model: dict[str, Any], base: str, feature_id: str, pdf: bool = False)
 # ---------------------------------------------------------------------------- PDF
 def _pdf(html: str, base: str, local: str | None) -> bytes:
     try:
-        from weasyprint import HTML
-        from weasyprint.urls import URLFetcher
+        weasyprint = _weasyprint()
+        HTML, URLFetcher = weasyprint.HTML, weasyprint.urls.URLFetcher
     except (ImportError, OSError):  # not installed, or Debian's pango missing
         raise OGCError("fiche_pdf_unavailable", status=503, command=PDF_SETUP) from None
 
@@ -207,9 +207,23 @@ def _pdf(html: str, base: str, local: str | None) -> bytes:
     return HTML(string=html, base_url=base + "/", url_fetcher=fetcher).write_pdf()
 
 
+def _weasyprint():
+    """weasyprint, imported without its side effect on the whole process: it sets Pillow's
+    `ImageFile.LOAD_TRUNCATED_IMAGES = True` at import, after which the photo uploads
+    (services/photo_images.py) would accept truncated images."""
+    from PIL import ImageFile
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        import weasyprint
+        import weasyprint.urls  # noqa: F401
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+    return weasyprint
+
+
 def _pdf_available() -> bool:
     try:
-        import weasyprint  # noqa: F401
+        _weasyprint()
     except (ImportError, OSError):
         return False
     return True

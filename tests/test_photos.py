@@ -18,6 +18,7 @@ import sqlite3
 import struct
 import uuid
 import zlib
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -476,3 +477,16 @@ def test_python_listing_and_discovery(request, server, fresh, cleanup, monkeypat
     assert set(item["post"]["requestBody"]["content"]) == {*FORMATS, "multipart/form-data"}
     one = oas["paths"]["/collections/{collectionId}/items/{featureId}/photos/{photoId}"]
     assert {"get", "delete"} <= set(one)
+
+
+def test_the_pdf_library_leaves_truncated_images_refused():
+    """weasyprint sets Pillow's LOAD_TRUNCATED_IMAGES at import: once a server process had
+    checked or drawn a PDF sheet, its photo uploads accepted truncated images."""
+    import subprocess
+    import sys
+    code = ("from services import fiche; fiche._pdf_available(); "
+            "from PIL import ImageFile; print(ImageFile.LOAD_TRUNCATED_IMAGES)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"
