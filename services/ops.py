@@ -73,6 +73,12 @@ class RequestMetrics:
                     "client": (scope.get("client") or ["-"])[0]}})
 
 
+# characters JSON leaves unescaped with ensure_ascii=False that line readers (Python's
+# str.splitlines, JavaScript, some log shippers) take for line breaks: a request path holding
+# one (`/x%E2%80%A8`) would otherwise split an access line in two
+_LINE_BREAKS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 class JSONFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and the record's `fields`."""
 
@@ -85,7 +91,7 @@ class JSONFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}) or {})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return json.dumps(entry, ensure_ascii=False, default=str).translate(_LINE_BREAKS)
 
 
 def configure_logging(level: str = "warning", fmt: str = "json", access: bool = False) -> None:
