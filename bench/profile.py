@@ -1,7 +1,7 @@
 """Where the time of a request goes in artois-geo: py-spy on one HTTP worker under wrk.
 
     .venv/bin/python bench/profile.py [--workload first-page] [--duration 10] [--rows 100000]
-                                      [--connections 8] [--rate 100] [--idle] [--nonblocking]
+                                      [--connections 8] [--rate 100] [--idle] [--gil] [--nonblocking]
     .venv/bin/python bench/profile.py --raw FILE [--raw FILE2 ...]     # aggregate only
 
 It starts artois-geo as bench/run.py does (bench/peers.py ArtoisGeo: a temporary collections
@@ -266,6 +266,8 @@ def record(args) -> tuple[Path, str]:
             cmd.append("--idle")
         if args.nonblocking:
             cmd.append("--nonblocking")
+        if args.gil:
+            cmd.append("--gil")
         log("$ " + " ".join(cmd))
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 120)
         wrk_out, _ = wrk.communicate(timeout=args.duration + 60)
@@ -302,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     ap.add_argument("--rate", type=int, default=100, help="py-spy samples per second (default 100)")
     ap.add_argument("--idle", action="store_true", help="py-spy --idle: keep idle threads' samples")
+    ap.add_argument("--gil", action="store_true",
+                    help="py-spy --gil: only the thread holding the GIL (the Python CPU time)")
     ap.add_argument("--nonblocking", action="store_true",
                     help="py-spy --nonblocking: do not pause the worker while sampling")
     args = ap.parse_args(argv)

@@ -81,9 +81,15 @@ def create_app() -> ASGIApp:
     # caching layer (which varies on the credential) and everything inside.
     from services.access import AccessLayer, install
     install()  # pygeoapi answers from the configuration of the caller's view
-    app = ops.RequestMetrics(CORS(AccessLayer(HTTPCaching(app, CachePolicy(
-        tiles=settings.cache_tiles, static=settings.cache_static, data=settings.cache_data),
-        routes)), settings.cors_origins), routes)
+    policy = CachePolicy(tiles=settings.cache_tiles, static=settings.cache_static,
+                         data=settings.cache_data)
+    cors = CORS(AccessLayer(HTTPCaching(app, policy, routes)), settings.cors_origins)
+    app = ops.RequestMetrics(cors, routes)
+    # anonymous JSON reads of PostGIS features answered on the event loop, the headers of
+    # every layer above included (services/hotread.py); the rest goes down the layers
+    from services.caching import policy_for
+    from services.hotread import HotReads
+    app = HotReads(app, cors, policy_for("data", policy), routes)
     # Level 1: a 115 kB page compresses 10x faster than at pygeoapi's level 9 and only 20 %
     # larger; pygeoapi's own gzip is off in pygeoapi-config.yml. Adds Vary: Accept-Encoding.
     return GZipMiddleware(app, minimum_size=1024, compresslevel=1)

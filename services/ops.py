@@ -63,14 +63,18 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            elapsed = time.perf_counter() - started
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(elapsed)
-            if ACCESS_LOG.isEnabledFor(logging.INFO):
-                ACCESS_LOG.info("request", extra={"fields": {
-                    "method": scope["method"], "path": scope["path"], "route": route,
-                    "status": status, "duration_ms": round(elapsed * 1000, 2),
-                    "client": (scope.get("client") or ["-"])[0]}})
+            record(scope, route, status, time.perf_counter() - started)
+
+
+def record(scope: Scope, route: str, status: int, elapsed: float) -> None:
+    """Count, time and log one answered request (RequestMetrics, services/hotread.py)."""
+    REQUESTS.labels(scope["method"], route, str(status)).inc()
+    LATENCY.labels(scope["method"], route).observe(elapsed)
+    if ACCESS_LOG.isEnabledFor(logging.INFO):
+        ACCESS_LOG.info("request", extra={"fields": {
+            "method": scope["method"], "path": scope["path"], "route": route,
+            "status": status, "duration_ms": round(elapsed * 1000, 2),
+            "client": (scope.get("client") or ["-"])[0]}})
 
 
 # characters JSON leaves unescaped with ensure_ascii=False that line readers (Python's

@@ -29,7 +29,8 @@ CALLERS = {
     "admin": {"X-API-Key": "fr-admin"},
 }
 HEADERS = ("content-type", "content-language", "content-crs", "link", "cache-control",
-           "vary", "retry-after", "allow")
+           "vary", "retry-after", "allow", "content-encoding", "access-control-allow-origin",
+           "access-control-expose-headers")
 CRS_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
 CRS_2154 = "http://www.opengis.net/def/crs/EPSG/0/2154"
 
@@ -117,7 +118,8 @@ PAGES = [
     "?filter=" + quote("S_INTERSECTS(geom, BBOX(2.6,50.3,2.9,50.5))") + "&limit=5",
     "?skipGeometry=true&limit=5", "?site_statut=" + quote("friche sans projet") + "&limit=5",
     "?datetime=2000-01-01T00:00:00Z/..&limit=5", "?lang=en&limit=3", "?lang=fr&limit=3",
-    "?resulttype=hits",
+    "?resulttype=hits", "?limit=3&offset=244", "?limit=3&offset=246", "?limit=4&cursor=3",
+    "?bbox=2.5,50.2,3.0,50.6&limit=5&offset=5", "?bbox=-10,-10,-9,-9",
     # errors: pygeoapi's own answers, whichever route
     "?limit=abc", "?limit=0", "?offset=-1", "?bbox=1,2", "?sortby=nope", "?properties=nope",
     "?filter=" + quote("site_statut ==== 1"), "?crs=EPSG:99999", "?nope=1",
@@ -225,6 +227,24 @@ def test_the_fast_path_is_the_one_answering(pair):
         same(pair, f"/collections/{FRICHES}/items/{quote(str(fid), safe='')}")
     assert "fast reads:" in pair.fast.log.read_text()
     assert "fast reads:" not in pair.slow.log.read_text()
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://carto.example.org"}, {"Accept-Language": "en"},
+    {"Accept-Language": "de, en;q=0.5"}, {"Accept-Encoding": "identity"},
+    {"Accept-Encoding": "gzip"}, {"Accept": "application/geo+json"}])
+def test_hot_reads_answer_as_every_layer_does(pair, headers):
+    """PostGIS reads of the anonymous caller are answered on the event loop by
+    services/hotread.py, which adds the headers of the layers it skips itself (CORS, ETag,
+    Cache-Control, Vary, Content-Language): the same answers with each request header that
+    changes them, and the hot path did answer (its log line) on the fast PostGIS server."""
+    for path in (f"/collections/{FRICHES}/items?limit=3", f"/collections/{FRICHES}/items",
+                 "/collections/communes/items?limit=2&offset=3&bbox=2.5,50.2,3.0,50.6"):
+        same(pair, path, headers=headers)
+    fid = _first_ids(pair, "communes", n=1)[0]
+    same(pair, f"/collections/communes/items/{quote(str(fid), safe='')}", headers=headers)
+    assert ("hot reads:" in pair.fast.log.read_text()) == (pair.kind == "postgis")
+    assert "hot reads:" not in pair.slow.log.read_text()
 
 
 READS_SCRIPT = r"""

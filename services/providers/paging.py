@@ -27,6 +27,12 @@ def remember(items_url: str, params: dict[str, str]) -> None:
     _local.call = ItemsCall(items_url, dict(params))
 
 
+def resume(call: ItemsCall | None) -> None:
+    """Make `call` (from current(), earlier) the current one again (services/hotread.py
+    plans a page, awaits the database, then finishes it)."""
+    _local.call = call
+
+
 def forget() -> None:
     _local.call = None
 

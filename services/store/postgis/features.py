@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -238,9 +239,12 @@ class PostGISFeatures(FeatureReader):
         return ""  # estimated: pg_class.reltuples (cached) or the planner's row estimate
 
     # -- queries ------------------------------------------------------------------
-    def query(self, offset=0, limit=10, resulttype="results", bbox=[], datetime_=None,
-              properties=[], sortby=[], select_properties=[], skip_geometry=False, q=None,
-              filterq=None, crs_transform_spec=None) -> dict:
+    # Each read is planned (SQL text and arguments, no I/O), executed, then finished (the
+    # result pygeoapi expects): query()/get() run them on a pooled connection in a worker
+    # thread; services/hotread.py runs the very same plans on the event loop.
+    def page_plan(self, offset=0, limit=10, bbox=(), datetime_=None, properties=(),
+                  sortby=(), select_properties=(), skip_geometry=False, q=None, filterq=None,
+                  crs_transform_spec=None) -> "PagePlan":
         paging.check_parameters(self._fields)
         where, params = self._where(bbox, datetime_, properties, filterq, q)
         table = self._table().as_string(None)
@@ -271,35 +275,66 @@ class PostGISFeatures(FeatureReader):
                     f"FROM (SELECT {inner_cols} FROM {table}{page_where} "
                     f"ORDER BY {self._order(sortby)} LIMIT %s OFFSET %s) s) page")
         page_args = page_params + [n + (1 if keyset else 0), int(offset)]
-        with self._connection() as conn:
-            if resulttype == "hits":
-                matched = self._matched(conn, count_sql, where, params)
-                return {"type": "FeatureCollection", "features": [],
-                        "numberMatched": matched, "numberReturned": 0}
-            if count_sql:
-                row = conn.execute(f"SELECT ({count_sql}), page.* FROM ({page_sql}) page",
-                                   params + page_args).fetchone()
-                matched, text, returned, more, last_key = row
-            else:
-                text, returned, more, last_key = conn.execute(page_sql, page_args).fetchone()
-                matched = self._matched(conn, "", where, params)
+        if count_sql:  # count and page in one statement
+            page_sql = f"SELECT ({count_sql}), page.* FROM ({page_sql}) page"
+            page_args = params + page_args
+        return PagePlan(page_sql, page_args, bool(count_sql), self._matched_plan(where, params),
+                        keyset, int(offset), int(limit))
+
+    def page_result(self, plan: "PagePlan", row: tuple, matched: Any) -> dict:
+        """The provider's result from the page statement's row (and the count, when the
+        statement does not carry it)."""
+        if plan.counted:
+            matched, text, returned, more, last_key = row
+        else:
+            text, returned, more, last_key = row
         features = RawFeatures(f"[{text}]" if text else "[]", int(returned))
         result = {"type": "FeatureCollection", "features": features,
                   "numberMatched": int(matched), "numberReturned": int(returned)}
-        if keyset:
-            result["links"] = paging.keyset_links(bool(more), last_key, int(offset), int(limit))
+        if plan.keyset:
+            result["links"] = paging.keyset_links(bool(more), last_key, plan.offset, plan.limit)
         return result
 
-    def _matched(self, conn, count_sql: str, where: str, params: list) -> int:
+    def _matched_plan(self, where: str, params: list) -> tuple[str | None, list, Any]:
+        """How numberMatched is found: (statement, arguments, None) to run, the answer being
+        an exact count or a plan's estimate; or (None, [], value) known already."""
+        count_sql = self._count_sql(where)
         if count_sql:
-            return conn.execute(f"SELECT {count_sql}", params).fetchone()[0]
+            return f"SELECT {count_sql}", params, None
         if not where:  # the table's size as of the last ANALYZE, re-read every minute
-            return int(self.info.estimated_rows)
-        plan = conn.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self._table().as_string(None)}"
-                            f"{where}", params).fetchone()[0]
-        return int(plan[0]["Plan"]["Plan Rows"])
+            return None, [], int(self.info.estimated_rows)
+        return (f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self._table().as_string(None)}{where}",
+                params, None)
 
-    def get(self, identifier, crs_transform_spec=None) -> dict:
+    @staticmethod
+    def matched_value(statement: str, value: Any) -> int:
+        """numberMatched from the result of a _matched_plan statement."""
+        if statement.startswith("EXPLAIN"):
+            return int(value[0]["Plan"]["Plan Rows"])
+        return int(value)
+
+    def query(self, offset=0, limit=10, resulttype="results", bbox=[], datetime_=None,
+              properties=[], sortby=[], select_properties=[], skip_geometry=False, q=None,
+              filterq=None, crs_transform_spec=None) -> dict:
+        plan = self.page_plan(offset, limit, bbox, datetime_, properties, sortby,
+                              select_properties, skip_geometry, q, filterq, crs_transform_spec)
+        with self._connection() as conn:
+            if resulttype == "hits":
+                return {"type": "FeatureCollection", "features": [],
+                        "numberMatched": self._matched(conn, plan.matched), "numberReturned": 0}
+            row = conn.execute(plan.sql, plan.args).fetchone()
+            matched = None if plan.counted else self._matched(conn, plan.matched)
+        return self.page_result(plan, row, matched)
+
+    def _matched(self, conn, matched_plan: tuple) -> int:
+        statement, args, known = matched_plan
+        if statement is None:
+            return known
+        return self.matched_value(statement, conn.execute(statement, args).fetchone()[0])
+
+    def item_plan(self, identifier, crs_transform_spec=None) -> tuple[str, tuple]:
+        """The statement of one feature (ProviderItemNotFoundError for an id of the wrong
+        type: no such feature)."""
         columns = list(self._fields)
         feature = self._feature_sql("t", columns, False, crs_transform_spec)
         spec = self._fields.get(self.id_field, {"type": "integer"})
@@ -307,13 +342,27 @@ class PostGISFeatures(FeatureReader):
             value = _typed(self.id_field, spec, identifier)
         except ProviderInvalidQueryError:
             raise ProviderItemNotFoundError(user_msg=f"item {identifier!r} not found")
+        return (f"SELECT {feature} FROM {self._table().as_string(None)} t "
+                f"WHERE t.{self.dialect.quote(self.id_field)} = %s LIMIT 1", (value,))
+
+    def get(self, identifier, crs_transform_spec=None) -> dict:
+        statement, args = self.item_plan(identifier, crs_transform_spec)
         with self._connection() as conn:
-            row = conn.execute(
-                f"SELECT {feature} FROM {self._table().as_string(None)} t "
-                f"WHERE t.{self.dialect.quote(self.id_field)} = %s LIMIT 1", (value,)).fetchone()
+            row = conn.execute(statement, args).fetchone()
         if row is None:
             raise ProviderItemNotFoundError(user_msg=f"item {identifier!r} not found")
         return json.loads(row[0])
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    sql: str
+    args: list
+    counted: bool           # the statement's first column is numberMatched
+    matched: tuple          # else how to find it (PostGISFeatures._matched_plan)
+    keyset: bool
+    offset: int
+    limit: int
 
 
 def _typed(name: str, spec: dict, value: Any) -> Any:

@@ -29,7 +29,7 @@ import time
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from services.settings import get_settings
 
@@ -175,6 +175,33 @@ def pool(url: str | None = None, timeout_ms: int | None = None) -> ConnectionPoo
                             "keepalives_interval": 10, "keepalives_count": 3},
                     timeout=POOL_TIMEOUT_S)
                 _pools[key] = p
+    return p
+
+
+_apools: dict[tuple[str, int], AsyncConnectionPool] = {}
+
+
+async def apool() -> AsyncConnectionPool | None:
+    """This process's asyncio pool (services/hotread.py reads on the event loop), opened on
+    first use: autocommit connections with the same statement timeout. None while the
+    database is known to be away (the thread pool's health): the caller takes the
+    ordinary path, which answers 503."""
+    url = database_url()
+    if pool(url).health.down:
+        return None
+    key = (url, os.getpid())
+    p = _apools.get(key)
+    if p is None:
+        p = _apools[key] = AsyncConnectionPool(
+            url, min_size=1, max_size=get_settings().db_pool_size, open=False,
+            name="artois-geo-async", timeout=OUTAGE_WAIT_S,
+            reconnect_timeout=RECONNECT_TIMEOUT_S,
+            kwargs={"options": f"-c statement_timeout={query_timeout_ms()}",
+                    "application_name": "artois-geo", "prepare_threshold": 1,
+                    "connect_timeout": CONNECT_TIMEOUT_S, "autocommit": True,
+                    "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                    "keepalives_count": 3})
+        await p.open(wait=False)
     return p
 
 

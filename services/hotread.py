@@ -1,0 +1,389 @@
+"""Hot reads: the commonest JSON reads of the PostGIS store answered on the event loop.
+
+`GET /collections/{id}/items` (a first page, an offset, a bbox, a keyset `cursor`) and
+`GET /collections/{id}/items/{fid}` by an anonymous caller are what web maps, QGIS and
+GDAL send most. The ordinary path (services/app.py) gives each of them nine ASGI layers,
+a thread hop, pygeoapi's handler and a synchronous psycopg call in a worker thread that
+competes with the event loop for the GIL (bench/README.md: where the time goes). This
+layer, just inside the gzip layer, answers them itself:
+
+- the statement is the provider's own plan (`PostGISFeatures.page_plan`/`item_plan`, the
+  SQL the ordinary path runs), executed with psycopg's asyncio pool (`pool.apool`) on the
+  event loop: no thread;
+- the document and its headers are built as pygeoapi's handlers build them (pygeoapi's own
+  `APIRequest` for locale, format, link relations and response headers; its link order and
+  titles; services.pygeoapi_compat's JSON, Content-Type and Link header), then the outer
+  layers' headers with their own functions: the versioned ETag and Cache-Control of
+  services/caching.py, CORS of services/cors.py, and the metrics and access log of
+  services/ops.py.
+
+Everything else goes down the ordinary path, untouched: other methods and formats, any
+query parameter beyond f, limit, offset, bbox and cursor (items) or f (item), credentials
+(views other than the anonymous one), conditional requests, collections that are not
+PostGIS features, the cadastre (its usage is counted), single features of editable
+collections (their Part 4 ETag), invalid values (their errors are pygeoapi's), and any
+failure of the database (its 503 is the ordinary path's). tests/test_fastread.py compares
+the answers of both paths over HTTP (`ARTOIS_FAST_READS=false` turns this layer off).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.settings import get_settings
+
+LOGGER = logging.getLogger(__name__)
+
+_PATH = re.compile(r"^/collections/([^/]+)/items(?:/([^/]+))?$")
+PAGE_PARAMS = frozenset({"f", "limit", "offset", "bbox", "cursor"})
+ITEM_PARAMS = frozenset({"f"})
+# a request carrying one of these goes the ordinary way (credentials: another view;
+# conditionals: 304s and 412s; ranges)
+_ORDINARY_HEADERS = frozenset({b"authorization", b"x-api-key", b"if-none-match",
+                               b"if-match", b"if-modified-since", b"if-unmodified-since",
+                               b"range"})
+POSTGIS_PROVIDER = "services.providers.postgis.PostGISProvider"
+
+
+class _Ordinary(Exception):
+    """This request is for the ordinary path."""
+
+
+class _Collection:
+    """What one collection's hot reads reuse from request to request (per view)."""
+
+    def __init__(self, api: Any, cid: str, resource: dict, provider_def: dict):
+        from pygeoapi.crs import create_crs_transform_spec
+        from pygeoapi.plugin import load_plugin
+        from pygeoapi.util import get_dataset_formatters
+        self.resource, self.provider_def = resource, provider_def
+        self.provider = load_plugin("provider", provider_def)
+        self.reader = self.provider.reader
+        self.formatters = get_dataset_formatters(resource)
+        self.crs_spec = create_crs_transform_spec(provider_def, None)
+        self.collections_url = api.get_collections_url()
+        self.items_url = f"{self.collections_url}/{cid}/items"
+
+
+def _current(info: Any) -> bool:
+    from services.store.postgis import tables
+    from services.store.postgis.pool import database_url
+    return tables._tables.get((database_url(), info.schema, info.table)) is info and \
+        time.monotonic() - info.loaded_at < tables.TABLE_INFO_TTL
+
+
+class HotReads:
+    """The ASGI layer (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, cors: Any, cache_control: str, routes: Any):
+        self.app = app
+        self.cors = cors
+        self.cache_control = cache_control
+        self.routes = routes
+        settings = get_settings()
+        self.enabled = bool(settings.fast_reads and settings.database_url)
+        self._collections: dict[tuple[str, str], _Collection] = {}
+        self._served = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled or scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        m = _PATH.match(scope["path"])
+        if m is None:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        try:
+            read = await self._plan(scope, m)
+            row, matched = await self._fetch(read)
+            if row is None:  # no such feature: pygeoapi's 404
+                raise _Ordinary
+            status, headers, body = self._answer(scope, read, row, matched)
+        except _Ordinary:
+            await self.app(scope, receive, send)
+            return
+        except Exception as err:  # noqa: BLE001 - the ordinary path answers (its errors)
+            LOGGER.debug("hot read of %s left to the ordinary path: %r", scope["path"], err)
+            await self.app(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        if not self._served:  # once per process: the log says the hot path is in use
+            self._served = True
+            LOGGER.info("hot reads: %s served on the event loop", scope["path"])
+        from services import ops
+        from services.routes import route_of
+        ops.record(scope, route_of(scope, self.routes).template, status,
+                   time.perf_counter() - started)
+
+    # -- planning (no I/O) ----------------------------------------------------------
+    async def _plan(self, scope: Scope, m: re.Match) -> dict:
+        from services.fastread import wants_json
+        for key, _ in scope.get("headers", ()):
+            if key in _ORDINARY_HEADERS:
+                raise _Ordinary
+        item = m.group(2) is not None
+        query_string = scope.get("query_string", b"")
+        pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+        names = [k for k, _ in pairs]
+        if len(set(names)) != len(names) or \
+                not set(names) <= (ITEM_PARAMS if item else PAGE_PARAMS):
+            raise _Ordinary
+        from services.edge import EdgeError, check_query
+        try:
+            check_query(scope["path"], query_string)
+        except EdgeError:
+            raise _Ordinary from None
+        request = Request(scope)
+        if not wants_json(scope, request.query_params):
+            raise _Ordinary
+        cid = unquote(m.group(1))
+        from services import access
+        view = access.view_for(None)
+        if not view.sees(cid):
+            raise _Ordinary
+        if item:
+            from services.store import versions
+            if versions.editable(cid) is not False:  # Part 4's ETag, or unknown
+                raise _Ordinary
+        from services.usage import classify
+        if classify("GET", scope["path"], query_string) is not None:
+            raise _Ordinary
+        from pygeoapi.api import APIRequest
+        from pygeoapi.starlette_app import api_
+        api = access.api_for(view) or api_
+        coll = await self._collection(api, view, cid)
+        api_request = APIRequest(request, api.locales)
+        api_request._data = b""
+        if coll.formatters:  # as pygeoapi: the collection's formats count in Accept
+            api_request._format = api_request._get_format(
+                api_request.get_request_headers(api_request.headers),
+                {v.f: v.mimetype for v in coll.formatters.values()})
+        if not api_request.is_valid(coll.formatters.keys()) or \
+                api_request.format not in (None, "json"):
+            raise _Ordinary
+        scope[access.SCOPE_KEY] = access.RequestAccess(None, view, view)
+        read = {"api": api, "request": api_request, "coll": coll, "cid": cid}
+        if item:
+            read["fid"] = unquote(m.group(2))
+            read["sql"], read["args"] = coll.reader.item_plan(read["fid"], coll.crs_spec)
+            return read
+        return self._page(read, api, api_request, coll, cid)
+
+    async def _collection(self, api: Any, view: Any, cid: str) -> _Collection:
+        """The collection's provider, kept while its table description is the current one
+        (services/store/postgis/tables.py: a minute, or until a writer changes the columns),
+        as pygeoapi's route, which loads a provider per request, would see it; loaded in a
+        thread (it may read the catalogue)."""
+        key = (view.key, cid)
+        coll = self._collections.get(key)
+        if coll is not None and _current(coll.reader.info):
+            return coll
+        from pygeoapi.provider import get_provider_by_type
+        from pygeoapi.util import filter_dict_by_key_value
+        from starlette.concurrency import run_in_threadpool
+        resource = filter_dict_by_key_value(api.config["resources"], "type",
+                                            "collection").get(cid)
+        if resource is None:
+            raise _Ordinary
+        try:
+            provider_def = get_provider_by_type(resource["providers"], "feature")
+        except Exception:  # noqa: BLE001 - not a feature collection
+            raise _Ordinary from None
+        if provider_def.get("name") != POSTGIS_PROVIDER:
+            raise _Ordinary
+        coll = await run_in_threadpool(_Collection, api, cid, resource, provider_def)
+        if len(self._collections) > 256:
+            self._collections.clear()
+        self._collections[key] = coll
+        return coll
+
+    def _page(self, read: dict, api: Any, api_request: Any, coll: _Collection, cid: str) -> dict:
+        """get_collection_items' parameters, as pygeoapi reads them."""
+        from pygeoapi.api import evaluate_limit, validate_bbox
+        from pygeoapi.api.itemtypes import transform_bbox
+        from pygeoapi.crs import DEFAULT_STORAGE_CRS
+
+        from services.providers import paging
+        params = api_request.params
+        if "cursor" in coll.reader.fields:  # a property named so: a filter there
+            raise _Ordinary
+        try:
+            offset = int(params.get("offset")) if params.get("offset") is not None else 0
+            limit = evaluate_limit(params.get("limit"), api.config["server"].get("limits", {}),
+                                   coll.resource.get("limits", {}))
+            bbox = params.get("bbox")
+            bbox = [] if bbox is None else validate_bbox(bbox)
+        except ValueError:
+            raise _Ordinary from None
+        if offset < 0:
+            raise _Ordinary
+        paging.remember(coll.items_url, dict(params))
+        try:
+            if bbox:
+                bbox = transform_bbox(bbox, "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                                      coll.provider_def.get("storage_crs", DEFAULT_STORAGE_CRS))
+            read["plan"] = coll.reader.page_plan(offset, limit, bbox,
+                                                 crs_transform_spec=coll.crs_spec)
+            read["call"] = paging.current()
+        finally:
+            paging.forget()
+        read["offset"], read["limit"] = offset, limit
+        return read
+
+    # -- the database (the event loop) ---------------------------------------------
+    @staticmethod
+    async def _fetch(read: dict) -> tuple[Any, Any]:
+        from services.store.postgis import pool as db
+        apool = await db.apool()
+        if apool is None:
+            raise _Ordinary
+        plan = read.get("plan")
+        async with apool.connection() as conn:
+            if plan is None:
+                cur = await conn.execute(read["sql"], read["args"])
+                return await cur.fetchone(), None
+            cur = await conn.execute(plan.sql, plan.args)
+            row = await cur.fetchone()
+            matched = None
+            if not plan.counted:
+                statement, args, matched = plan.matched
+                if statement is not None:
+                    cur = await conn.execute(statement, args)
+                    value = (await cur.fetchone())[0]
+                    matched = read["coll"].reader.matched_value(statement, value)
+        return row, matched
+
+    # -- the answer -----------------------------------------------------------------
+    def _answer(self, scope: Scope, read: dict, row: tuple, matched: Any
+                ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        from pygeoapi import l10n
+        from pygeoapi.api import SYSTEM_LOCALE
+        from pygeoapi.crs import set_content_crs_header
+
+        api, request, coll = read["api"], read["request"], read["coll"]
+        headers = request.get_response_headers(SYSTEM_LOCALE, **api.api_headers)
+        set_content_crs_header(headers, coll.provider_def, None)
+        if "plan" in read:
+            text = self._page_document(read, row, matched, headers)
+        else:
+            text = self._item_document(read, row)
+        prv_locale = l10n.get_plugin_locale(coll.provider_def, request.raw_locale)
+        l10n.set_response_language(headers, prv_locale, request.locale)
+        body = text.encode("utf-8")
+        return 200, self._headers(scope, headers, body), body
+
+    def _page_document(self, read: dict, row: tuple, matched: Any, headers: dict) -> str:
+        """get_collection_items and services.pygeoapi_compat, for these parameters."""
+        from pygeoapi import l10n
+        from pygeoapi.api.itemtypes import to_json
+        from pygeoapi.formats import F_HTML, F_JSON, F_JSONLD, FORMAT_TYPES
+
+        from services.providers import paging
+        api, request, coll, cid = read["api"], read["request"], read["coll"], read["cid"]
+        offset, limit, locale = read["offset"], read["limit"], request.locale
+        paging.resume(read["call"])
+        try:
+            content = coll.reader.page_result(read["plan"], row, matched)
+            serialized = "".join(
+                f"&{quote(k, safe='')}={quote(str(v), safe=',')}"
+                for k, v in request.params.items() if k not in ("f", "offset"))
+            uri = coll.items_url
+            links = content.setdefault("links", [])
+            links += [{
+                "type": "application/geo+json", "rel": request.get_linkrel(F_JSON),
+                "title": l10n.translate("This document as GeoJSON", locale),
+                "href": f"{uri}?f={F_JSON}{serialized}"}, {
+                "rel": request.get_linkrel(F_JSONLD), "type": FORMAT_TYPES[F_JSONLD],
+                "title": l10n.translate("This document as RDF (JSON-LD)", locale),
+                "href": f"{uri}?f={F_JSONLD}{serialized}"}, {
+                "type": FORMAT_TYPES[F_HTML], "rel": request.get_linkrel(F_HTML),
+                "title": l10n.translate("This document as HTML", locale),
+                "href": f"{uri}?f={F_HTML}{serialized}"}]
+            for key, value in coll.formatters.items():
+                links.append({"type": value.mimetype, "rel": "alternate",
+                              "title": f"This document as {key}",
+                              "href": f"{uri}?f={value.name}{serialized}"})
+            if "next" not in [link["rel"] for link in links]:
+                fmt = f"f={request.format}&" if request.format is not None else ""
+                if offset > 0:
+                    links.append({"type": "application/geo+json", "rel": "prev",
+                                  "title": l10n.translate("Items (prev)", locale),
+                                  "href": f"{uri}?{fmt}offset={max(0, offset - limit)}"
+                                          f"{serialized}"})
+                if content.get("numberMatched", -1) > limit + offset or \
+                        len(content["features"]) == limit:
+                    links.append({"type": "application/geo+json", "rel": "next",
+                                  "title": l10n.translate("Items (next)", locale),
+                                  "href": f"{uri}?{fmt}offset={offset + limit}{serialized}"})
+            links.append({"type": FORMAT_TYPES[F_JSON],
+                          "title": l10n.translate(coll.resource["title"], locale),
+                          "rel": "collection", "href": "/".join(uri.split("/")[:-1])})
+            content["timeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            text = to_json(content, api.pretty_print)
+        finally:
+            paging.forget()
+        from services.pygeoapi_compat import items_headers
+        items_headers(headers, f"{coll.collections_url}/{cid}")
+        return text
+
+    @staticmethod
+    def _item_document(read: dict, row: tuple) -> str:
+        """get_collection_item, for a feature of the PostGIS store."""
+        from pygeoapi import l10n
+        from pygeoapi.api.itemtypes import to_json
+        from pygeoapi.formats import F_HTML, F_JSON, F_JSONLD, FORMAT_TYPES
+        api, request, coll = read["api"], read["request"], read["coll"]
+        cid, fid, locale = read["cid"], read["fid"], request.locale
+        content = json.loads(row[0])
+        uri_field = coll.provider.uri_field
+        uri = content["properties"].get(uri_field) if uri_field else \
+            f"{coll.collections_url}/{cid}/items/{fid}"
+        content.setdefault("links", []).extend([{
+            "type": FORMAT_TYPES[F_JSON], "rel": "root",
+            "title": l10n.translate("The landing page of this server as JSON", locale),
+            "href": f"{api.base_url}?f={F_JSON}"}, {
+            "type": FORMAT_TYPES[F_HTML], "rel": "root",
+            "title": l10n.translate("The landing page of this server as HTML", locale),
+            "href": f"{api.base_url}?f={F_HTML}"}, {
+            "rel": request.get_linkrel(F_JSON), "type": "application/geo+json",
+            "title": l10n.translate("This document as JSON", locale),
+            "href": f"{uri}?f={F_JSON}"}, {
+            "rel": request.get_linkrel(F_JSONLD), "type": FORMAT_TYPES[F_JSONLD],
+            "title": l10n.translate("This document as RDF (JSON-LD)", locale),
+            "href": f"{uri}?f={F_JSONLD}"}, {
+            "rel": request.get_linkrel(F_HTML), "type": FORMAT_TYPES[F_HTML],
+            "title": l10n.translate("This document as HTML", locale),
+            "href": f"{uri}?f={F_HTML}"}, {
+            "rel": "collection", "type": FORMAT_TYPES[F_JSON],
+            "title": l10n.translate(coll.resource["title"], locale),
+            "href": f"{coll.collections_url}/{cid}"}])
+        return to_json(content, api.pretty_print)
+
+    def _headers(self, scope: Scope, headers: dict, body: bytes) -> list[tuple[bytes, bytes]]:
+        """pygeoapi's response headers, then those the outer layers add to a 200."""
+        from services import caching
+        from services.fastread import _pygeoapi_cors
+        out = [(b"content-length", str(len(body)).encode())]
+        out += [(k.lower().encode("latin-1"), str(v).encode("latin-1"))
+                for k, v in headers.items()]
+        if _pygeoapi_cors():
+            out.append((b"vary", b"Origin"))
+        etag = caching.versioned_etag(scope) or caching.weak_etag(body, json_body=True)
+        out.append((b"etag", etag.encode("latin-1")))
+        out = caching._decorate(out, self.cache_control, scope)
+        origin = next((v.decode("latin-1") for k, v in scope.get("headers", ())
+                       if k == b"origin"), None)
+        out += self.cors.cors_headers(origin)
+        if self.cors.origins is not None:
+            caching._merge_vary(out, ("Origin",))
+        return out
