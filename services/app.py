@@ -85,14 +85,17 @@ def create_app() -> ASGIApp:
                          data=settings.cache_data)
     cors = CORS(AccessLayer(HTTPCaching(app, policy, routes)), settings.cors_origins)
     app = ops.RequestMetrics(cors, routes)
-    # anonymous JSON reads of PostGIS features answered on the event loop, the headers of
-    # every layer above included (services/hotread.py); the rest goes down the layers
-    from services.caching import policy_for
-    from services.hotread import HotReads
-    app = HotReads(app, cors, policy_for("data", policy), routes)
     # Level 1: a 115 kB page compresses 10x faster than at pygeoapi's level 9 and only 20 %
     # larger; pygeoapi's own gzip is off in pygeoapi-config.yml. Adds Vary: Accept-Encoding.
-    return GZipMiddleware(app, minimum_size=1024, compresslevel=1)
+    app = GZipMiddleware(app, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
+    # anonymous JSON reads of PostGIS features answered on the event loop, the headers of
+    # every layer below included (services/hotread.py); the rest goes down the layers
+    from services.caching import policy_for
+    from services.hotread import HotReads
+    return HotReads(app, cors, policy_for("data", policy), routes, GZIP_MINIMUM, GZIP_LEVEL)
+
+
+GZIP_MINIMUM, GZIP_LEVEL = 1024, 1
 
 
 app = create_app()

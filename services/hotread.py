@@ -2,10 +2,10 @@
 
 `GET /collections/{id}/items` (a first page, an offset, a bbox, a keyset `cursor`) and
 `GET /collections/{id}/items/{fid}` by an anonymous caller are what web maps, QGIS and
-GDAL send most. The ordinary path (services/app.py) gives each of them nine ASGI layers,
+GDAL send most. The ordinary path (services/app.py) gives each of them ten ASGI layers,
 a thread hop, pygeoapi's handler and a synchronous psycopg call in a worker thread that
 competes with the event loop for the GIL (bench/README.md: where the time goes). This
-layer, just inside the gzip layer, answers them itself:
+layer, the outermost, answers them itself:
 
 - the statement is the provider's own plan (`PostGISFeatures.page_plan`/`item_plan`, the
   SQL the ordinary path runs), executed with psycopg's asyncio pool (`pool.apool`) on the
@@ -15,7 +15,9 @@ layer, just inside the gzip layer, answers them itself:
   titles; services.pygeoapi_compat's JSON, Content-Type and Link header), then the outer
   layers' headers with their own functions: the versioned ETag and Cache-Control of
   services/caching.py, CORS of services/cors.py, and the metrics and access log of
-  services/ops.py.
+  services/ops.py; gzip as Starlette's GZipMiddleware does it;
+- a single feature is its PostGIS text with the links spliced in (pygeoapi parses and
+  re-dumps it: the same JSON, non-ASCII characters unescaped).
 
 Everything else goes down the ordinary path, untouched: other methods and formats, any
 query parameter beyond f, limit, offset, bbox and cursor (items) or f (item), credentials
@@ -27,6 +29,7 @@ the answers of both paths over HTTP (`ARTOIS_FAST_READS=false` turns this layer 
 """
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import re
@@ -83,8 +86,10 @@ def _current(info: Any) -> bool:
 class HotReads:
     """The ASGI layer (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, cors: Any, cache_control: str, routes: Any):
+    def __init__(self, app: ASGIApp, cors: Any, cache_control: str, routes: Any,
+                 gzip_minimum: int, gzip_level: int):
         self.app = app
+        self.gzip_minimum, self.gzip_level = gzip_minimum, gzip_level
         self.cors = cors
         self.cache_control = cache_control
         self.routes = routes
@@ -108,6 +113,8 @@ class HotReads:
             if row is None:  # no such feature: pygeoapi's 404
                 raise _Ordinary
             status, headers, body = self._answer(scope, read, row, matched)
+            if len(body) >= self.gzip_minimum:  # as the gzip layer (services/app.py)
+                body = await self._gzip(scope, headers, body)
         except _Ordinary:
             await self.app(scope, receive, send)
             return
@@ -124,6 +131,24 @@ class HotReads:
         from services.routes import route_of
         ops.record(scope, route_of(scope, self.routes).template, status,
                    time.perf_counter() - started)
+
+    async def _gzip(self, scope: Scope, headers: list, body: bytes) -> bytes:
+        """Starlette's GZipMiddleware on a whole body: Vary, then gzip if accepted (in a
+        thread from 128 KiB, as it does)."""
+        from services.caching import _merge_vary
+        _merge_vary(headers, ("Accept-Encoding",))
+        accepted = next((v for k, v in scope.get("headers", ()) if k == b"accept-encoding"),
+                        b"")
+        if b"gzip" not in accepted:
+            return body
+        if len(body) >= 128 * 1024:
+            from starlette.concurrency import run_in_threadpool
+            body = await run_in_threadpool(gzip.compress, body, self.gzip_level)
+        else:
+            body = gzip.compress(body, self.gzip_level)
+        headers[0] = (b"content-length", str(len(body)).encode())
+        headers.append((b"content-encoding", b"gzip"))
+        return body
 
     # -- planning (no I/O) ----------------------------------------------------------
     async def _plan(self, scope: Scope, m: re.Match) -> dict:
@@ -273,14 +298,17 @@ class HotReads:
         api, request, coll = read["api"], read["request"], read["coll"]
         headers = request.get_response_headers(SYSTEM_LOCALE, **api.api_headers)
         set_content_crs_header(headers, coll.provider_def, None)
+        from services import caching
+        etag = caching.versioned_etag(scope)
         if "plan" in read:
             text = self._page_document(read, row, matched, headers)
-        else:
-            text = self._item_document(read, row)
+        else:  # without a data version, the body's hash: pygeoapi's very bytes then
+            text = self._item_document(read, row, spliced=etag is not None)
         prv_locale = l10n.get_plugin_locale(coll.provider_def, request.raw_locale)
         l10n.set_response_language(headers, prv_locale, request.locale)
         body = text.encode("utf-8")
-        return 200, self._headers(scope, headers, body), body
+        etag = etag or caching.weak_etag(body, json_body=True)
+        return 200, self._headers(scope, headers, body, etag), body
 
     def _page_document(self, read: dict, row: tuple, matched: Any, headers: dict) -> str:
         """get_collection_items and services.pygeoapi_compat, for these parameters."""
@@ -337,15 +365,21 @@ class HotReads:
         return text
 
     @staticmethod
-    def _item_document(read: dict, row: tuple) -> str:
-        """get_collection_item, for a feature of the PostGIS store."""
+    def _item_document(read: dict, row: tuple, spliced: bool) -> str:
+        """get_collection_item, for a feature of the PostGIS store: its text with the links
+        spliced in (`spliced`), or parsed and dumped again as pygeoapi does."""
         from pygeoapi import l10n
         from pygeoapi.api.itemtypes import to_json
         from pygeoapi.formats import F_HTML, F_JSON, F_JSONLD, FORMAT_TYPES
         api, request, coll = read["api"], read["request"], read["coll"]
         cid, fid, locale = read["cid"], read["fid"], request.locale
-        content = json.loads(row[0])
         uri_field = coll.provider.uri_field
+        text = row[0]
+        if uri_field or not (spliced and text.endswith("}")):
+            content = json.loads(text)
+            spliced = False
+        else:
+            content = {}
         uri = content["properties"].get(uri_field) if uri_field else \
             f"{coll.collections_url}/{cid}/items/{fid}"
         content.setdefault("links", []).extend([{
@@ -367,9 +401,12 @@ class HotReads:
             "rel": "collection", "type": FORMAT_TYPES[F_JSON],
             "title": l10n.translate(coll.resource["title"], locale),
             "href": f"{coll.collections_url}/{cid}"}])
+        if spliced and not api.pretty_print:  # {"type":"Feature",...,"properties":{...}}
+            return f'{text[:-1]},"links":{json.dumps(content["links"], separators=(",", ":"))}}}'
         return to_json(content, api.pretty_print)
 
-    def _headers(self, scope: Scope, headers: dict, body: bytes) -> list[tuple[bytes, bytes]]:
+    def _headers(self, scope: Scope, headers: dict, body: bytes, etag: str
+                 ) -> list[tuple[bytes, bytes]]:
         """pygeoapi's response headers, then those the outer layers add to a 200."""
         from services import caching
         from services.fastread import _pygeoapi_cors
@@ -378,7 +415,6 @@ class HotReads:
                 for k, v in headers.items()]
         if _pygeoapi_cors():
             out.append((b"vary", b"Origin"))
-        etag = caching.versioned_etag(scope) or caching.weak_etag(body, json_body=True)
         out.append((b"etag", etag.encode("latin-1")))
         out = caching._decorate(out, self.cache_control, scope)
         origin = next((v.decode("latin-1") for k, v in scope.get("headers", ())

@@ -91,12 +91,20 @@ _catalogs: dict[tuple, Catalog] = {}
 _catalogs_lock = threading.Lock()
 
 
+_last: tuple[Settings, Catalog] | None = None
+
+
 def get_catalog(settings: Settings | None = None) -> Catalog:
     """The one Catalog of these settings (by default the server's)."""
+    global _last
     settings = settings or get_settings()
+    last = _last
+    if last is not None and last[0] is settings:  # the server's, asked on every request
+        return last[1]
     key = (str(settings.collections_dir), str(settings.store_dir), bool(settings.database_url))
     cat = _catalogs.get(key)
     if cat is None:
         with _catalogs_lock:
             cat = _catalogs.setdefault(key, Catalog(settings))
+    _last = (settings, cat)
     return cat
