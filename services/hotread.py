@@ -29,6 +29,7 @@ the answers of both paths over HTTP (`ARTOIS_FAST_READS=false` turns this layer 
 """
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import logging
@@ -53,7 +54,9 @@ ITEM_PARAMS = frozenset({"f"})
 _ORDINARY_HEADERS = frozenset({b"authorization", b"x-api-key", b"if-none-match",
                                b"if-match", b"if-modified-since", b"if-unmodified-since",
                                b"range"})
+_SHAPE_HEADERS = frozenset({b"accept", b"accept-language", b"origin"})
 POSTGIS_PROVIDER = "services.providers.postgis.PostGISProvider"
+SHAPES = 4096  # request shapes kept per process (a map's pages, a layer's features)
 
 
 class _Ordinary(Exception):
@@ -97,6 +100,7 @@ class HotReads:
         self.enabled = bool(settings.fast_reads and settings.database_url)
         self._collections: dict[tuple[str, str], _Collection] = {}
         self._served = False
+        self._shapes: dict[tuple, dict] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.enabled or scope["type"] != "http" or scope["method"] != "GET":
@@ -108,7 +112,7 @@ class HotReads:
             return
         started = time.perf_counter()
         try:
-            read = await self._plan(scope, m)
+            read = await self._read(scope, m)
             row, matched = await self._fetch(read)
             if row is None:  # no such feature: pygeoapi's 404
                 raise _Ordinary
@@ -150,12 +154,54 @@ class HotReads:
         headers.append((b"content-encoding", b"gzip"))
         return body
 
-    # -- planning (no I/O) ----------------------------------------------------------
-    async def _plan(self, scope: Scope, m: re.Match) -> dict:
-        from services.fastread import wants_json
-        for key, _ in scope.get("headers", ()):
+    # -- planning (no I/O but a collection's first load) ------------------------------
+    async def _read(self, scope: Scope, m: re.Match) -> dict:
+        """The plan of this request: that of an earlier request of the same shape (path,
+        query, Accept, Accept-Language, Origin) while the collection files, the provider
+        and its table description are unchanged, or a new one (SHAPES kept; those that are
+        for the ordinary path too)."""
+        from services import access
+        seen: dict[bytes, bytes] = {}
+        for key, value in scope.get("headers", ()):
             if key in _ORDINARY_HEADERS:
                 raise _Ordinary
+            if key in _SHAPE_HEADERS:
+                seen[key] = value
+        key = (scope["path"], scope.get("query_string", b""), seen.get(b"accept"),
+               seen.get(b"accept-language"), seen.get(b"origin"))
+        specs = access._specs()
+        shape = self._shapes.get(key)
+        if shape is not None and shape["specs"] is specs:
+            if shape["ordinary"]:
+                raise _Ordinary
+            coll = shape["coll"]
+            if self._collections.get(shape["ckey"]) is coll and _current(coll.reader.info):
+                return self._from_shape(scope, shape)
+        try:
+            shape = await self._plan(scope, m)
+        except _Ordinary:
+            self._keep(key, {"specs": specs, "ordinary": True})
+            raise
+        shape.update(specs=specs, ordinary=False)
+        self._keep(key, shape)
+        return self._from_shape(scope, shape)
+
+    def _keep(self, key: tuple, shape: dict) -> None:
+        if len(self._shapes) >= SHAPES:
+            self._shapes.pop(next(iter(self._shapes)))  # the oldest
+        self._shapes[key] = shape
+
+    @staticmethod
+    def _from_shape(scope: Scope, shape: dict) -> dict:
+        from services import access
+        read = dict(shape, shape=shape)
+        if "call" in read:  # a page marks its call as the last one: each its own
+            read["call"] = copy.copy(read["call"])
+        scope[access.SCOPE_KEY] = read["access"]
+        return read
+
+    async def _plan(self, scope: Scope, m: re.Match) -> dict:
+        from services.fastread import wants_json
         item = m.group(2) is not None
         query_string = scope.get("query_string", b"")
         pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
@@ -196,8 +242,8 @@ class HotReads:
         if not api_request.is_valid(coll.formatters.keys()) or \
                 api_request.format not in (None, "json"):
             raise _Ordinary
-        scope[access.SCOPE_KEY] = access.RequestAccess(None, view, view)
-        read = {"api": api, "request": api_request, "coll": coll, "cid": cid}
+        read = {"api": api, "request": api_request, "coll": coll, "cid": cid,
+                "ckey": (view.key, cid), "access": access.RequestAccess(None, view, view)}
         if item:
             read["fid"] = unquote(m.group(2))
             read["sql"], read["args"] = coll.reader.item_plan(read["fid"], coll.crs_spec)
@@ -291,98 +337,180 @@ class HotReads:
     # -- the answer -----------------------------------------------------------------
     def _answer(self, scope: Scope, read: dict, row: tuple, matched: Any
                 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The status, headers and body. What does not depend on the rows (headers, links)
+        is built once per request shape; a page is then its PostGIS text (bytes, never
+        decoded) between a few bytes of JSON."""
+        from services import caching
+        shape = read["shape"]
+        static = shape.get("static")
+        if static is None:
+            static = shape["static"] = self._static(scope, read)
+        etag = caching.versioned_etag(scope)
+        if etag is not None and static["fast"]:
+            body = self._fast_page(read, static, row, matched) if "plan" in read else \
+                self._fast_item(static, row)
+        else:  # pygeoapi's very bytes (an ETag without a data version hashes them)
+            row = tuple(v.decode("utf-8") if isinstance(v, bytes) else v for v in row)
+            text = self._page_document(read, row, matched) if "plan" in read else \
+                self._item_document(read, row)
+            body = text.encode("utf-8")
+            etag = etag or caching.weak_etag(body, json_body=True)
+        headers = [(b"content-length", str(len(body)).encode()), *static["headers"],
+                   (b"etag", etag.encode("latin-1"))]
+        return 200, headers, body
+
+    def _static(self, scope: Scope, read: dict) -> dict:
+        """Headers and links of a request shape (get_collection_items/item as pygeoapi
+        builds them, services.pygeoapi_compat's changes, then the outer layers')."""
         from pygeoapi import l10n
         from pygeoapi.api import SYSTEM_LOCALE
         from pygeoapi.crs import set_content_crs_header
 
+        from services.pygeoapi_compat import items_headers
         api, request, coll = read["api"], read["request"], read["coll"]
         headers = request.get_response_headers(SYSTEM_LOCALE, **api.api_headers)
         set_content_crs_header(headers, coll.provider_def, None)
-        from services import caching
-        etag = caching.versioned_etag(scope)
-        if "plan" in read:
-            text = self._page_document(read, row, matched, headers)
-        else:  # without a data version, the body's hash: pygeoapi's very bytes then
-            text = self._item_document(read, row, spliced=etag is not None)
+        page = "plan" in read
+        if page:
+            items_headers(headers, f"{coll.collections_url}/{read['cid']}")
         prv_locale = l10n.get_plugin_locale(coll.provider_def, request.raw_locale)
         l10n.set_response_language(headers, prv_locale, request.locale)
-        body = text.encode("utf-8")
-        etag = etag or caching.weak_etag(body, json_body=True)
-        return 200, self._headers(scope, headers, body, etag), body
+        static: dict[str, Any] = {"headers": self._outer_headers(scope, headers)}
+        if page:
+            static["fast"] = read["plan"].keyset and not api.pretty_print
+            serialized, mid, collection = self._page_links(read)
+            static.update(serialized=serialized, mid=_dumps(mid)[1:-1],
+                          collection=_dumps(collection),
+                          prev_title=l10n.translate("Items (prev)", request.locale))
+        else:
+            static["fast"] = not coll.provider.uri_field and not api.pretty_print
+            if static["fast"]:
+                uri = f"{coll.collections_url}/{read['cid']}/items/{read['fid']}"
+                static["links"] = _dumps(self._item_links(read, uri)).encode()
+        return static
 
-    def _page_document(self, read: dict, row: tuple, matched: Any, headers: dict) -> str:
-        """get_collection_items and services.pygeoapi_compat, for these parameters."""
+    def _outer_headers(self, scope: Scope, headers: dict) -> list[tuple[bytes, bytes]]:
+        """pygeoapi's headers of a 200, then those the outer layers add (but the ETag)."""
+        from services import caching
+        from services.fastread import _pygeoapi_cors
+        out = [(k.lower().encode("latin-1"), str(v).encode("latin-1"))
+               for k, v in headers.items()]
+        if _pygeoapi_cors():
+            out.append((b"vary", b"Origin"))
+        out = caching._decorate(out, self.cache_control, scope)
+        origin = next((v.decode("latin-1") for k, v in scope.get("headers", ())
+                       if k == b"origin"), None)
+        out += self.cors.cors_headers(origin)
+        if self.cors.origins is not None:
+            caching._merge_vary(out, ("Origin",))
+        return out
+
+    @staticmethod
+    def _page_links(read: dict) -> tuple[str, list[dict], dict]:
+        """The query as pygeoapi repeats it in links, its self and alternate links, and the
+        collection link."""
+        from pygeoapi import l10n
+        from pygeoapi.formats import F_HTML, F_JSON, F_JSONLD, FORMAT_TYPES
+        request, coll = read["request"], read["coll"]
+        locale, uri = request.locale, coll.items_url
+        serialized = "".join(
+            f"&{quote(k, safe='')}={quote(str(v), safe=',')}"
+            for k, v in request.params.items() if k not in ("f", "offset"))
+        mid = [{
+            "type": "application/geo+json", "rel": request.get_linkrel(F_JSON),
+            "title": l10n.translate("This document as GeoJSON", locale),
+            "href": f"{uri}?f={F_JSON}{serialized}"}, {
+            "rel": request.get_linkrel(F_JSONLD), "type": FORMAT_TYPES[F_JSONLD],
+            "title": l10n.translate("This document as RDF (JSON-LD)", locale),
+            "href": f"{uri}?f={F_JSONLD}{serialized}"}, {
+            "type": FORMAT_TYPES[F_HTML], "rel": request.get_linkrel(F_HTML),
+            "title": l10n.translate("This document as HTML", locale),
+            "href": f"{uri}?f={F_HTML}{serialized}"}]
+        for key, value in coll.formatters.items():
+            mid.append({"type": value.mimetype, "rel": "alternate",
+                        "title": f"This document as {key}",
+                        "href": f"{uri}?f={value.name}{serialized}"})
+        collection = {"type": FORMAT_TYPES[F_JSON],
+                      "title": l10n.translate(coll.resource["title"], locale),
+                      "rel": "collection", "href": "/".join(uri.split("/")[:-1])}
+        return serialized, mid, collection
+
+    def _pygeoapi_prev(self, read: dict, serialized: str, title: str) -> dict:
+        request, uri = read["request"], read["coll"].items_url
+        offset, limit = read["offset"], read["limit"]
+        fmt = f"f={request.format}&" if request.format is not None else ""
+        return {"type": "application/geo+json", "rel": "prev", "title": title,
+                "href": f"{uri}?{fmt}offset={max(0, offset - limit)}{serialized}"}
+
+    def _fast_page(self, read: dict, static: dict, row: tuple, matched: Any) -> bytes:
+        """A keyset page: the provider's links (prev, next), the shape's, pygeoapi's own
+        prev after the last page, around the features PostGIS wrote."""
+        from services.providers import paging
+        plan = read["plan"]
+        if plan.counted:
+            matched, raw, returned, more, last_key = row
+        else:
+            raw, returned, more, last_key = row
+        paging.resume(read["call"])
+        try:
+            links = paging.keyset_links(bool(more), last_key, plan.offset, plan.limit)
+        finally:
+            paging.forget()
+        parts = [_dumps(link) for link in links] + [static["mid"]]
+        if not any(link["rel"] == "next" for link in links) and read["offset"] > 0:
+            parts.append(_dumps(self._pygeoapi_prev(read, static["serialized"],
+                                                    static["prev_title"])))
+        parts.append(static["collection"])
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return b"".join((
+            b'{"type":"FeatureCollection","features":[', raw or b"",
+            f'],"numberMatched":{int(matched)},"numberReturned":{int(returned)},"links":['
+            f'{",".join(parts)}],"timeStamp":"{stamp}"}}'.encode()))
+
+    @staticmethod
+    def _fast_item(static: dict, row: tuple) -> bytes:
+        """{"type":"Feature",...,"properties":{...}} with its links spliced in."""
+        raw = bytes(row[0])
+        return b"".join((raw[:-1], b',"links":', static["links"], b"}"))
+
+    def _page_document(self, read: dict, row: tuple, matched: Any) -> str:
+        """get_collection_items with services.pygeoapi_compat, for these parameters."""
         from pygeoapi import l10n
         from pygeoapi.api.itemtypes import to_json
-        from pygeoapi.formats import F_HTML, F_JSON, F_JSONLD, FORMAT_TYPES
 
         from services.providers import paging
-        api, request, coll, cid = read["api"], read["request"], read["coll"], read["cid"]
+        api, request, coll = read["api"], read["request"], read["coll"]
         offset, limit, locale = read["offset"], read["limit"], request.locale
         paging.resume(read["call"])
         try:
             content = coll.reader.page_result(read["plan"], row, matched)
-            serialized = "".join(
-                f"&{quote(k, safe='')}={quote(str(v), safe=',')}"
-                for k, v in request.params.items() if k not in ("f", "offset"))
-            uri = coll.items_url
+            serialized, mid, collection = self._page_links(read)
             links = content.setdefault("links", [])
-            links += [{
-                "type": "application/geo+json", "rel": request.get_linkrel(F_JSON),
-                "title": l10n.translate("This document as GeoJSON", locale),
-                "href": f"{uri}?f={F_JSON}{serialized}"}, {
-                "rel": request.get_linkrel(F_JSONLD), "type": FORMAT_TYPES[F_JSONLD],
-                "title": l10n.translate("This document as RDF (JSON-LD)", locale),
-                "href": f"{uri}?f={F_JSONLD}{serialized}"}, {
-                "type": FORMAT_TYPES[F_HTML], "rel": request.get_linkrel(F_HTML),
-                "title": l10n.translate("This document as HTML", locale),
-                "href": f"{uri}?f={F_HTML}{serialized}"}]
-            for key, value in coll.formatters.items():
-                links.append({"type": value.mimetype, "rel": "alternate",
-                              "title": f"This document as {key}",
-                              "href": f"{uri}?f={value.name}{serialized}"})
+            links += mid
             if "next" not in [link["rel"] for link in links]:
-                fmt = f"f={request.format}&" if request.format is not None else ""
                 if offset > 0:
-                    links.append({"type": "application/geo+json", "rel": "prev",
-                                  "title": l10n.translate("Items (prev)", locale),
-                                  "href": f"{uri}?{fmt}offset={max(0, offset - limit)}"
-                                          f"{serialized}"})
+                    links.append(self._pygeoapi_prev(
+                        read, serialized, l10n.translate("Items (prev)", locale)))
                 if content.get("numberMatched", -1) > limit + offset or \
                         len(content["features"]) == limit:
+                    fmt = f"f={request.format}&" if request.format is not None else ""
                     links.append({"type": "application/geo+json", "rel": "next",
                                   "title": l10n.translate("Items (next)", locale),
-                                  "href": f"{uri}?{fmt}offset={offset + limit}{serialized}"})
-            links.append({"type": FORMAT_TYPES[F_JSON],
-                          "title": l10n.translate(coll.resource["title"], locale),
-                          "rel": "collection", "href": "/".join(uri.split("/")[:-1])})
+                                  "href": f"{coll.items_url}?{fmt}offset={offset + limit}"
+                                          f"{serialized}"})
+            links.append(collection)
             content["timeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            text = to_json(content, api.pretty_print)
+            return to_json(content, api.pretty_print)
         finally:
             paging.forget()
-        from services.pygeoapi_compat import items_headers
-        items_headers(headers, f"{coll.collections_url}/{cid}")
-        return text
 
     @staticmethod
-    def _item_document(read: dict, row: tuple, spliced: bool) -> str:
-        """get_collection_item, for a feature of the PostGIS store: its text with the links
-        spliced in (`spliced`), or parsed and dumped again as pygeoapi does."""
+    def _item_links(read: dict, uri: str) -> list[dict]:
         from pygeoapi import l10n
-        from pygeoapi.api.itemtypes import to_json
         from pygeoapi.formats import F_HTML, F_JSON, F_JSONLD, FORMAT_TYPES
         api, request, coll = read["api"], read["request"], read["coll"]
-        cid, fid, locale = read["cid"], read["fid"], request.locale
-        uri_field = coll.provider.uri_field
-        text = row[0]
-        if uri_field or not (spliced and text.endswith("}")):
-            content = json.loads(text)
-            spliced = False
-        else:
-            content = {}
-        uri = content["properties"].get(uri_field) if uri_field else \
-            f"{coll.collections_url}/{cid}/items/{fid}"
-        content.setdefault("links", []).extend([{
+        locale = request.locale
+        return [{
             "type": FORMAT_TYPES[F_JSON], "rel": "root",
             "title": l10n.translate("The landing page of this server as JSON", locale),
             "href": f"{api.base_url}?f={F_JSON}"}, {
@@ -400,26 +528,20 @@ class HotReads:
             "href": f"{uri}?f={F_HTML}"}, {
             "rel": "collection", "type": FORMAT_TYPES[F_JSON],
             "title": l10n.translate(coll.resource["title"], locale),
-            "href": f"{coll.collections_url}/{cid}"}])
-        if spliced and not api.pretty_print:  # {"type":"Feature",...,"properties":{...}}
-            return f'{text[:-1]},"links":{json.dumps(content["links"], separators=(",", ":"))}}}'
+            "href": f"{coll.collections_url}/{read['cid']}"}]
+
+    def _item_document(self, read: dict, row: tuple) -> str:
+        """get_collection_item, for a feature of the PostGIS store."""
+        from pygeoapi.api.itemtypes import to_json
+        api, coll = read["api"], read["coll"]
+        content = json.loads(row[0])
+        uri_field = coll.provider.uri_field
+        uri = content["properties"].get(uri_field) if uri_field else \
+            f"{coll.collections_url}/{read['cid']}/items/{read['fid']}"
+        content.setdefault("links", []).extend(self._item_links(read, uri))
         return to_json(content, api.pretty_print)
 
-    def _headers(self, scope: Scope, headers: dict, body: bytes, etag: str
-                 ) -> list[tuple[bytes, bytes]]:
-        """pygeoapi's response headers, then those the outer layers add to a 200."""
-        from services import caching
-        from services.fastread import _pygeoapi_cors
-        out = [(b"content-length", str(len(body)).encode())]
-        out += [(k.lower().encode("latin-1"), str(v).encode("latin-1"))
-                for k, v in headers.items()]
-        if _pygeoapi_cors():
-            out.append((b"vary", b"Origin"))
-        out.append((b"etag", etag.encode("latin-1")))
-        out = caching._decorate(out, self.cache_control, scope)
-        origin = next((v.decode("latin-1") for k, v in scope.get("headers", ())
-                       if k == b"origin"), None)
-        out += self.cors.cors_headers(origin)
-        if self.cors.origins is not None:
-            caching._merge_vary(out, ("Origin",))
-        return out
+
+def _dumps(value: Any) -> str:
+    """JSON as pygeoapi's to_json writes it (compact, ASCII)."""
+    return json.dumps(value, separators=(",", ":"))

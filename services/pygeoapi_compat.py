@@ -249,20 +249,35 @@ def _transform_bbox(original):
         The reprojected box itself goes to the providers (services.providers.paging)."""
         if not (isinstance(from_crs, str) and isinstance(to_crs, str)) or len(bbox) != 4:
             return original(bbox, from_crs, to_crs, always_xy)
-        tr, to_web_mercator = _bbox_transformer(from_crs, to_crs, always_xy)
-        if to_web_mercator:  # as pygeoapi: clip to Web Mercator's latitudes
-            bbox = [bbox[0], max(-85.0511, bbox[1]), bbox[2], min(85.0511, bbox[3])]
-        envelope = list(tr.transform_bounds(*bbox, densify_pts=21))
-        if not (bbox[2] > bbox[0] and bbox[3] > bbox[1]):  # a line or a point: its envelope
-            return envelope
-        ring = shapely.geometry.shape(_dense_box(*bbox))
-        xs, ys = zip(*ring.exterior.coords)
-        tx, ty = tr.transform(xs, ys)
-        polygon = shapely.Polygon(zip(tx, ty))
-        if polygon.is_valid and all(map(math.isfinite, (*tx, *ty))):
-            paging.remember_bbox(envelope, polygon)
-        return envelope
+        try:
+            key = tuple(float(v) for v in bbox)
+        except (TypeError, ValueError):
+            return original(bbox, from_crs, to_crs, always_xy)
+        envelope, polygon = _reprojected_box(key, from_crs, to_crs, bool(always_xy))
+        if polygon is not None:
+            paging.remember_bbox(list(envelope), polygon)
+        return list(envelope)
     return transform_bbox
+
+
+@functools.lru_cache(maxsize=512)  # map views and tiles ask for the same boxes again
+def _reprojected_box(bbox: tuple, from_crs: str, to_crs: str, always_xy: bool
+                     ) -> tuple[tuple, Any]:
+    """(envelope, reprojected densified box or None) of a box; pure (shapely geometries
+    are immutable), so kept."""
+    tr, to_web_mercator = _bbox_transformer(from_crs, to_crs, always_xy)
+    if to_web_mercator:  # as pygeoapi: clip to Web Mercator's latitudes
+        bbox = (bbox[0], max(-85.0511, bbox[1]), bbox[2], min(85.0511, bbox[3]))
+    envelope = tuple(tr.transform_bounds(*bbox, densify_pts=21))
+    if not (bbox[2] > bbox[0] and bbox[3] > bbox[1]):  # a line or a point: its envelope
+        return envelope, None
+    ring = shapely.geometry.shape(_dense_box(*bbox))
+    xs, ys = zip(*ring.exterior.coords)
+    tx, ty = tr.transform(xs, ys)
+    polygon = shapely.Polygon(zip(tx, ty))
+    if polygon.is_valid and all(map(math.isfinite, (*tx, *ty))):
+        return envelope, polygon
+    return envelope, None
 
 
 # ---------------------------------------------------------------------------- items

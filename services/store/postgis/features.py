@@ -145,6 +145,11 @@ class PostGISFeatures(FeatureReader):
     def _table(self) -> sql.Composed:
         return db.qualified(self.schema, self.table_name)
 
+    @functools.cached_property
+    def _table_text(self) -> str:
+        """The quoted `schema.table` (built once: every statement names it)."""
+        return self._table().as_string(None)
+
     def _connection(self):
         return _GuardedConnection()
 
@@ -233,7 +238,7 @@ class PostGISFeatures(FeatureReader):
         return ", ".join(terms + [f"{prefix}{self.dialect.quote(self.info.key)}"])
 
     def _count_sql(self, where: str) -> str:
-        table = self._table().as_string(None)
+        table = self._table_text
         if self.info.estimated_rows < self.exact_count_limit:
             return f"(SELECT count(*) FROM {table}{where})"
         return ""  # estimated: pg_class.reltuples (cached) or the planner's row estimate
@@ -247,7 +252,7 @@ class PostGISFeatures(FeatureReader):
                   crs_transform_spec=None) -> "PagePlan":
         paging.check_parameters(self._fields)
         where, params = self._where(bbox, datetime_, properties, filterq, q)
-        table = self._table().as_string(None)
+        table = self._table_text
         columns = [c for c in self._fields if not select_properties or c in select_properties]
         count_sql = self._count_sql(where)
         # pages in primary-key order: `next` carries the last key, so no page skips rows
@@ -303,7 +308,7 @@ class PostGISFeatures(FeatureReader):
             return f"SELECT {count_sql}", params, None
         if not where:  # the table's size as of the last ANALYZE, re-read every minute
             return None, [], int(self.info.estimated_rows)
-        return (f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self._table().as_string(None)}{where}",
+        return (f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {self._table_text}{where}",
                 params, None)
 
     @staticmethod
@@ -342,7 +347,7 @@ class PostGISFeatures(FeatureReader):
             value = _typed(self.id_field, spec, identifier)
         except ProviderInvalidQueryError:
             raise ProviderItemNotFoundError(user_msg=f"item {identifier!r} not found")
-        return (f"SELECT {feature} FROM {self._table().as_string(None)} t "
+        return (f"SELECT {feature} FROM {self._table_text} t "
                 f"WHERE t.{self.dialect.quote(self.id_field)} = %s LIMIT 1", (value,))
 
     def get(self, identifier, crs_transform_spec=None) -> dict:

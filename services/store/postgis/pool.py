@@ -28,6 +28,7 @@ import time
 
 import psycopg
 from psycopg import sql
+from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
@@ -181,9 +182,22 @@ def pool(url: str | None = None, timeout_ms: int | None = None) -> ConnectionPoo
 _apools: dict[tuple[str, int], AsyncConnectionPool] = {}
 
 
+class _RawText(Loader):
+    """text as the bytes PostgreSQL sent (UTF-8): the GeoJSON PostGIS writes goes into the
+    answer without being decoded and encoded again (services/hotread.py)."""
+
+    def load(self, data) -> bytes:
+        return bytes(data)
+
+
+async def _configure_async(conn: psycopg.AsyncConnection) -> None:
+    conn.adapters.register_loader("text", _RawText)
+
+
 async def apool() -> AsyncConnectionPool | None:
     """This process's asyncio pool (services/hotread.py reads on the event loop), opened on
-    first use: autocommit connections with the same statement timeout. None while the
+    first use: autocommit connections with the same statement timeout, text columns read
+    as bytes (_RawText). None while the
     database is known to be away (the thread pool's health): the caller takes the
     ordinary path, which answers 503."""
     url = database_url()
@@ -194,7 +208,7 @@ async def apool() -> AsyncConnectionPool | None:
     if p is None:
         p = _apools[key] = AsyncConnectionPool(
             url, min_size=1, max_size=get_settings().db_pool_size, open=False,
-            name="artois-geo-async", timeout=OUTAGE_WAIT_S,
+            name="artois-geo-async", timeout=OUTAGE_WAIT_S, configure=_configure_async,
             reconnect_timeout=RECONNECT_TIMEOUT_S,
             kwargs={"options": f"-c statement_timeout={query_timeout_ms()}",
                     "application_name": "artois-geo", "prepare_threshold": 1,
