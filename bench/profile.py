@@ -37,7 +37,7 @@ sys.path.insert(0, str(HERE))
 # --------------------------------------------------------------------------- aggregation (pure)
 
 MIDDLEWARE = "ASGI middleware (ours and Starlette's)"
-PYGEOAPI = "pygeoapi request handling"
+PYGEOAPI = "pygeoapi request handling (or services/hotread.py's, which replaces it)"
 PROVIDER = "provider / SQL assembly"
 DATABASE = "psycopg / database wait"
 JSON = "JSON / encoding"
@@ -67,6 +67,7 @@ _FILE_RULES = [
     ("prometheus_client/", MIDDLEWARE), *((f, MIDDLEWARE) for f in _OUR_MIDDLEWARE),
     ("pygeoapi/", PYGEOAPI), ("services/pygeoapi_compat.py", PYGEOAPI),
     ("services/fastread.py", PYGEOAPI), ("services/access_api", PYGEOAPI),
+    ("services/hotread.py", PYGEOAPI),
     ("uvicorn/", SERVER), ("starlette/", SERVER), ("anyio/", SERVER),
     ("concurrent/futures/", SERVER), ("asyncio/", SERVER), ("uvloop", SERVER),
 ]

@@ -91,7 +91,8 @@ class Settings(BaseSettings):
     tile_max_features: int = Field(20_000, description="Features at most in one vector "
                                    "tile and layer")
     fast_reads: bool = Field(True, description="Serve JSON items pages and single items "
-                             "through services/fastread.py (off: pygeoapi's route)")
+                             "through services/hotread.py (PostGIS, anonymous) and "
+                             "services/fastread.py (off: pygeoapi's route)")
     # -- usage statistics of the solar cadastre (services/usage.py) ----------------------
     usage_flush_seconds: float = Field(5.0, gt=0, description="Seconds between two writes "
                                        "of the cadastre usage counts (per server process)")
