@@ -20,6 +20,7 @@ The pool heals by itself when PostgreSQL restarts or the network to it is cut:
 """
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
 import select
@@ -180,6 +181,7 @@ def pool(url: str | None = None, timeout_ms: int | None = None) -> ConnectionPoo
 
 
 _apools: dict[tuple[str, int], AsyncConnectionPool] = {}
+_apool_lock = asyncio.Lock()
 
 
 class _RawText(Loader):
@@ -206,16 +208,20 @@ async def apool() -> AsyncConnectionPool | None:
     key = (url, os.getpid())
     p = _apools.get(key)
     if p is None:
-        p = _apools[key] = AsyncConnectionPool(
-            url, min_size=1, max_size=get_settings().db_pool_size, open=False,
-            name="artois-geo-async", timeout=OUTAGE_WAIT_S, configure=_configure_async,
-            reconnect_timeout=RECONNECT_TIMEOUT_S,
-            kwargs={"options": f"-c statement_timeout={query_timeout_ms()}",
-                    "application_name": "artois-geo", "prepare_threshold": 1,
-                    "connect_timeout": CONNECT_TIMEOUT_S, "autocommit": True,
-                    "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
-                    "keepalives_count": 3})
-        await p.open(wait=False)
+        async with _apool_lock:  # opened once, and used only once open
+            p = _apools.get(key)
+            if p is None:
+                p = AsyncConnectionPool(
+                    url, min_size=1, max_size=get_settings().db_pool_size, open=False,
+                    name="artois-geo-async", timeout=OUTAGE_WAIT_S,
+                    configure=_configure_async, reconnect_timeout=RECONNECT_TIMEOUT_S,
+                    kwargs={"options": f"-c statement_timeout={query_timeout_ms()}",
+                            "application_name": "artois-geo", "prepare_threshold": 1,
+                            "connect_timeout": CONNECT_TIMEOUT_S, "autocommit": True,
+                            "keepalives": 1, "keepalives_idle": 30,
+                            "keepalives_interval": 10, "keepalives_count": 3})
+                await p.open(wait=False)
+                _apools[key] = p
     return p
 
 

@@ -6,22 +6,19 @@ into the tile matrix set's CRS, simplified at the zoom's tolerance and clipped/q
 ST_AsMVTGeom. The dataset tile concatenates one ST_AsMVT per layer (||) in one statement.
 Identifiers are quoted with psycopg.sql.
 
-Tiles are the hot path (a map view asks for dozens at once), so they use an asyncio pool of
-their own, with services/store/postgis/pool.py's URL, size and statement timeout: no thread hop per tile,
-and autocommit, so a tile is one round trip (no BEGIN/COMMIT around a read-only SELECT).
-Statements are prepared on each connection after their first use (prepare_threshold).
+Tiles are a hot path (a map view asks for dozens at once), so they use the process's asyncio
+pool (services/store/postgis/pool.py `apool`, shared with the hot reads): no thread hop per
+tile, and autocommit, so a tile is one round trip (no BEGIN/COMMIT around a read-only
+SELECT); while the database is known to be away, a tile is a 503 at once. Statements are
+prepared on each connection after their first use (prepare_threshold).
 """
 from __future__ import annotations
 
-import asyncio
-import os
 from functools import lru_cache
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import AsyncConnectionPool
 
-from services.settings import get_settings
 from services.store.base import STORAGE_SRID
 from services.store.postgis import pool as db
 from services.store.postgis.tables import split
@@ -79,35 +76,12 @@ class TileQueryError(Exception):
     """The database did not answer in time, or could not be reached."""
 
 
-_pools: dict[tuple[str, int], AsyncConnectionPool] = {}
-_lock = asyncio.Lock()
-
-
-async def _pool() -> AsyncConnectionPool:
-    """This worker's pool (one per process and URL; created on the worker's event loop)."""
-    url = db.database_url()
-    key = (url, os.getpid())
-    pool = _pools.get(key)
-    if pool is None:
-        async with _lock:
-            pool = _pools.get(key)
-            if pool is None:
-                timeout_ms = db.query_timeout_ms()
-                pool = AsyncConnectionPool(
-                    url, min_size=1, max_size=get_settings().db_pool_size,
-                    open=False, name="artois-geo-tiles", timeout=30,
-                    kwargs={"autocommit": True, "prepare_threshold": 1,
-                            "application_name": "artois-geo-tiles",
-                            "options": f"-c statement_timeout={timeout_ms}"})
-                await pool.open()
-                _pools[key] = pool
-    return pool
-
-
 async def render(layers: tuple[Layer, ...], box: TileBox) -> bytes:
     """The MVT bytes of `layers` in one tile (b'' when no feature falls in it)."""
     try:
-        pool = await _pool()
+        pool = await db.apool()  # the process's asyncio pool (hot reads share it)
+        if pool is None:  # the database is known to be away
+            raise TileQueryError("database unavailable")
         async with pool.connection() as conn:
             cur = await conn.execute(_statement(layers, box.srid), _params(box))
             row = await cur.fetchone()
