@@ -45,7 +45,7 @@ def test_query_timeout_aborts_long_statements(manifest):
 def test_geopackage_is_valid_for_other_readers(manifest):
     """QGIS/GDAL read what we built: EPSG:2154, DATE columns, a spatial index."""
     import pyogrio
-    info = pyogrio.read_info(manifest["friches"]["data"])
+    info = pyogrio.read_info(manifest["friches"]["data"], layer="friches")
     assert info["crs"] == "EPSG:2154" and info["geometry_type"] == "Point"
     dtypes = dict(zip(info["fields"], info["dtypes"]))
     assert dtypes["site_actu_date"].startswith("datetime64") or dtypes["site_actu_date"] == "object"

@@ -105,9 +105,18 @@ def _without(layer: Layer, hidden: frozenset) -> Layer:
     return variant
 
 
+_last_key: tuple[Settings, str] | None = None
+
+
 def _all_layers(settings: Settings | None = None) -> tuple[dict[str, Layer], set[str]]:
+    global _last_key
     settings = settings or get_settings()
-    key = str(settings.database_url) + str(settings.store_dir)
+    last = _last_key
+    if last is not None and last[0] is settings:  # the server's: asked on every tile
+        key = last[1]
+    else:
+        key = str(settings.database_url) + str(settings.store_dir)
+        _last_key = (settings, key)
     hit = _cache.get(key)
     if hit and time.monotonic() - hit[0] < LAYERS_TTL:
         return hit[1], hit[2]
