@@ -43,6 +43,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.settings import get_settings
+from services.store.postgis import tables
 
 LOGGER = logging.getLogger(__name__)
 
@@ -77,13 +78,6 @@ class _Collection:
         self.crs_spec = create_crs_transform_spec(provider_def, None)
         self.collections_url = api.get_collections_url()
         self.items_url = f"{self.collections_url}/{cid}/items"
-
-
-def _current(info: Any) -> bool:
-    from services.store.postgis import tables
-    from services.store.postgis.pool import database_url
-    return tables._tables.get((database_url(), info.schema, info.table)) is info and \
-        time.monotonic() - info.loaded_at < tables.TABLE_INFO_TTL
 
 
 class HotReads:
@@ -175,7 +169,8 @@ class HotReads:
             if shape["ordinary"]:
                 raise _Ordinary
             coll = shape["coll"]
-            if self._collections.get(shape["ckey"]) is coll and _current(coll.reader.info):
+            if self._collections.get(shape["ckey"]) is coll and \
+                    tables.is_current(coll.reader.info):
                 return self._from_shape(scope, shape)
         try:
             shape = await self._plan(scope, m)
@@ -257,7 +252,7 @@ class HotReads:
         thread (it may read the catalogue)."""
         key = (view.key, cid)
         coll = self._collections.get(key)
-        if coll is not None and _current(coll.reader.info):
+        if coll is not None and tables.is_current(coll.reader.info):
             return coll
         from pygeoapi.provider import get_provider_by_type
         from pygeoapi.util import filter_dict_by_key_value

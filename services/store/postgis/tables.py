@@ -84,6 +84,13 @@ def read_table(schema: str, table: str, conn: Any = None) -> PgTable:
     return info
 
 
+def is_current(info: PgTable) -> bool:
+    """Whether `info` is still the cached description of its table (not expired, not
+    forgotten by a writer): what read_table would return now."""
+    return _tables.get((db.database_url(), info.schema, info.table)) is info and \
+        time.monotonic() - info.loaded_at < TABLE_INFO_TTL
+
+
 def forget_table(schema: str, table: str) -> None:
     """Drop the cached description of a table whose columns just changed."""
     _tables.pop((db.database_url(), schema, table), None)
