@@ -95,6 +95,19 @@ def prepare(url: str, w: dataset.Workload, limit: int = N_TILES) -> None:
     w.statements = [tile_statement(layer, z, x, y) for z, x, y in w.params]
 
 
+def one_workload(url: str, rows: int, kind: str, log=print) -> dataset.Workload:
+    """The bench table of `rows` ready and the workload `kind` on it, its tiles prepared
+    (bench/profile.py, bench/cpu.py); exits when that workload has no cell at this size."""
+    import sys
+    dataset.ensure_tables(url, [rows], log=log)
+    (w,) = dataset.workloads(url, [rows], [kind]) or [None]
+    if w is None:
+        sys.exit(f"workload {kind} has no cell at {rows} rows")
+    if w.is_tile:
+        prepare(url, w)
+    return w
+
+
 def check(base: str, paths: list[str], w: dataset.Workload, most: int = 50) -> dict:
     """Every checked tile answers 200 with a decodable MVT; ok = the floor's feature count.
     approx = valid tiles on every path but other counts (its own clipping buffer or

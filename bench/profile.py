@@ -213,7 +213,6 @@ def render(aggs: list[dict]) -> str:
 
 def record(args) -> tuple[Path, str]:
     """Record one profile; (raw file, a line on the conditions: load average, wrk's figures)."""
-    import dataset
     import loadgen
     from machine import BENCH_VAR, busy_warning, database_url, loadavg, log, tree_pids, _cmd
     from peers import ArtoisGeo, Context, Unavailable, ensure_venv
@@ -227,15 +226,10 @@ def record(args) -> tuple[Path, str]:
     warning = busy_warning(la, "before profiling")
     if warning:
         log(warning)
+    import mvt
     url = database_url()
     sizes = [args.rows]
-    dataset.ensure_tables(url, sizes, log=log)
-    (w,) = dataset.workloads(url, sizes, [args.workload]) or [None]
-    if w is None:
-        sys.exit(f"workload {args.workload} has no cell at {args.rows} rows")
-    if w.is_tile:
-        import mvt
-        mvt.prepare(url, w)
+    w = mvt.one_workload(url, args.rows, args.workload, log=log)
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     ctx = Context(db_url=url, sizes=sizes, workdir=BENCH_VAR / f"profile-run-{stamp}")

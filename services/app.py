@@ -88,11 +88,13 @@ def create_app() -> ASGIApp:
     # Level 1: a 115 kB page compresses 10x faster than at pygeoapi's level 9 and only 20 %
     # larger; pygeoapi's own gzip is off in pygeoapi-config.yml. Adds Vary: Accept-Encoding.
     app = GZipMiddleware(app, minimum_size=GZIP_MINIMUM, compresslevel=GZIP_LEVEL)
-    # anonymous JSON reads of PostGIS features answered on the event loop, the headers of
-    # every layer below included (services/hotread.py); the rest goes down the layers
+    # anonymous JSON reads and vector tiles of PostGIS features answered on the event loop,
+    # the headers of every layer below included (services/hotread.py, services/hottiles.py);
+    # the rest goes down the layers
     from services.caching import policy_for
     from services.hotread import HotReads
-    return HotReads(app, cors, policy_for("data", policy), routes, GZIP_MINIMUM, GZIP_LEVEL)
+    return HotReads(app, cors, policy_for("data", policy), routes, GZIP_MINIMUM, GZIP_LEVEL,
+                    policy_for("tiles", policy))
 
 
 GZIP_MINIMUM, GZIP_LEVEL = 1024, 1

@@ -36,12 +36,15 @@ import logging
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Awaitable
 from urllib.parse import parse_qsl, quote, unquote
 
+from psycopg.errors import QueryCanceled
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services import hottiles, ops
+from services.routes import route_of
 from services.settings import get_settings
 from services.store.postgis import tables
 
@@ -60,8 +63,7 @@ POSTGIS_PROVIDER = "services.providers.postgis.PostGISProvider"
 SHAPES = 4096  # request shapes kept per process (a map's pages, a layer's features)
 
 
-class _Ordinary(Exception):
-    """This request is for the ordinary path."""
+_Ordinary = hottiles.Ordinary  # this request is for the ordinary path
 
 
 class _Collection:
@@ -84,8 +86,9 @@ class HotReads:
     """The ASGI layer (see the module docstring)."""
 
     def __init__(self, app: ASGIApp, cors: Any, cache_control: str, routes: Any,
-                 gzip_minimum: int, gzip_level: int):
+                 gzip_minimum: int, gzip_level: int, tiles_cache_control: str | None = None):
         self.app = app
+        self.tiles = hottiles.HotTiles(cors, tiles_cache_control or cache_control)
         self.gzip_minimum, self.gzip_level = gzip_minimum, gzip_level
         self.cors = cors
         self.cache_control = cache_control
@@ -93,7 +96,7 @@ class HotReads:
         settings = get_settings()
         self.enabled = bool(settings.fast_reads and settings.database_url)
         self._collections: dict[tuple[str, str], _Collection] = {}
-        self._served = False
+        self._served: set[str] = set()
         self._shapes: dict[tuple, dict] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,32 +104,48 @@ class HotReads:
             await self.app(scope, receive, send)
             return
         m = _PATH.match(scope["path"])
-        if m is None:
-            await self.app(scope, receive, send)
+        if m is not None:
+            await self._serve(scope, receive, send, self._read_and_answer(scope, m), "reads")
             return
+        tile = hottiles.match(scope["path"])
+        if tile is not None:
+            await self._serve(scope, receive, send, self.tiles.answer(scope, tile), "tiles")
+            return
+        await self.app(scope, receive, send)
+
+    async def _read_and_answer(self, scope: Scope, m: re.Match) -> tuple[int, list, bytes]:
+        read = await self._read(scope, m)
+        row, matched = await self._fetch(read)
+        if row is None:  # no such feature: pygeoapi's 404
+            raise _Ordinary
+        return self._answer(scope, read, row, matched)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send,
+                     answer: Awaitable[tuple[int, list, bytes]], kind: str) -> None:
+        """Send the hot answer (gzipped as the gzip layer would), or hand the request to the
+        ordinary path when it is for it or anything failed (its answers, its errors)."""
         started = time.perf_counter()
         try:
-            read = await self._read(scope, m)
-            row, matched = await self._fetch(read)
-            if row is None:  # no such feature: pygeoapi's 404
-                raise _Ordinary
-            status, headers, body = self._answer(scope, read, row, matched)
+            status, headers, body = await answer
             if len(body) >= self.gzip_minimum:  # as the gzip layer (services/app.py)
                 body = await self._gzip(scope, headers, body)
         except _Ordinary:
             await self.app(scope, receive, send)
             return
         except Exception as err:  # noqa: BLE001 - the ordinary path answers (its errors)
-            LOGGER.debug("hot read of %s left to the ordinary path: %r", scope["path"], err)
-            await self.app(scope, receive, send)
+            LOGGER.debug("hot %s of %s left to the ordinary path: %r", kind, scope["path"], err)
+            from services.store.postgis import pool as db
+            token = db.HOT_READ_TIMED_OUT.set(isinstance(err, QueryCanceled))  # its 503 at once
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                db.HOT_READ_TIMED_OUT.reset(token)
             return
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        if not self._served:  # once per process: the log says the hot path is in use
-            self._served = True
-            LOGGER.info("hot reads: %s served on the event loop", scope["path"])
-        from services import ops
-        from services.routes import route_of
+        if kind not in self._served:  # once per process: the log says the hot path is in use
+            self._served.add(kind)
+            LOGGER.info("hot %s: %s served on the event loop", kind, scope["path"])
         ops.record(scope, route_of(scope, self.routes).template, status,
                    time.perf_counter() - started)
 
@@ -314,10 +333,10 @@ class HotReads:
         if apool is None:
             raise _Ordinary
         plan = read.get("plan")
-        async with apool.connection() as conn:
-            if plan is None:
-                cur = await conn.execute(read["sql"], read["args"])
-                return await cur.fetchone(), None
+        if plan is None:
+            return await db.fetch_one(apool, read["sql"], read["args"]), None
+        conn = await apool.getconn()  # as db.fetch_one: no commit in autocommit
+        try:
             cur = await conn.execute(plan.sql, plan.args)
             row = await cur.fetchone()
             matched = None
@@ -327,6 +346,8 @@ class HotReads:
                     cur = await conn.execute(statement, args)
                     value = (await cur.fetchone())[0]
                     matched = read["coll"].reader.matched_value(statement, value)
+        finally:
+            await apool.putconn(conn)
         return row, matched
 
     # -- the answer -----------------------------------------------------------------

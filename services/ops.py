@@ -66,10 +66,20 @@ class RequestMetrics:
             record(scope, route, status, time.perf_counter() - started)
 
 
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+MAX_SERIES = 4096  # (method, route template, status) kept; labels() finds the rest
+
+
 def record(scope: Scope, route: str, status: int, elapsed: float) -> None:
     """Count, time and log one answered request (RequestMetrics, services/hotread.py)."""
-    REQUESTS.labels(scope["method"], route, str(status)).inc()
-    LATENCY.labels(scope["method"], route).observe(elapsed)
+    key = (scope["method"], route, status)
+    series = _SERIES.get(key)
+    if series is None:  # labels() takes a lock and builds its key: once per series
+        series = (REQUESTS.labels(key[0], route, str(status)), LATENCY.labels(key[0], route))
+        if len(_SERIES) < MAX_SERIES:
+            _SERIES[key] = series
+    series[0].inc()
+    series[1].observe(elapsed)
     if ACCESS_LOG.isEnabledFor(logging.INFO):
         ACCESS_LOG.info("request", extra={"fields": {
             "method": scope["method"], "path": scope["path"], "route": route,

@@ -247,6 +247,76 @@ def test_hot_reads_answer_as_every_layer_does(pair, headers):
     assert "hot reads:" not in pair.slow.log.read_text()
 
 
+def same_tile(pair: Pair, path: str, caller: str = "anonymous",
+              headers: dict | None = None) -> tuple[int, bytes, str | None]:
+    """Both servers answer a tile alike: status, headers, ETag and the very bytes."""
+    a, b = pair.both(path, caller, headers=headers)
+    where = f"{pair.kind} {caller} {path} {headers}"
+    assert a.status_code == b.status_code, where
+    for name in (*HEADERS, "etag", "content-length"):
+        assert a.headers.get(name) == b.headers.get(name), f"{where}: header {name}"
+    if a.headers.get("content-type", "").startswith("application/json"):  # an exception
+        assert _doc(a, pair.fast.url) == _doc(b, pair.slow.url), where
+    else:
+        assert a.content == b.content, where
+    return a.status_code, a.content, a.headers.get("etag")
+
+
+def _populated_tile(pair: Pair, cid: str, z: int) -> tuple[int, int, int]:
+    """The WebMercatorQuad tile (z, row, col) of the first vertex of a feature of `cid`."""
+    import morecantile
+    doc = same(pair, f"/collections/{cid}/items?limit=1")
+    coords = doc["features"][0]["geometry"]["coordinates"]
+    while isinstance(coords[0], list):
+        coords = coords[0]
+    t = morecantile.tms.get("WebMercatorQuad").tile(coords[0], coords[1], z)
+    return t.z, t.y, t.x
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Origin": "https://carto.example.org"}, {"Accept-Encoding": "gzip"},
+    {"Accept-Encoding": "identity"}, {"Accept-Language": "en"}])
+def test_vector_tiles_answer_as_every_layer_does(pair, headers):
+    """Anonymous vector tiles of the PostGIS store are answered by services/hottiles.py
+    (its log line) with the bytes, status and headers of the tile route and the layers
+    around it: a tile with features, an empty one (204), the dataset tile; and what it
+    leaves to the route answers as before: a query string, HEAD, invalid addresses (400),
+    unknown sets and collections (404), a coverage (400), hidden collections."""
+    z, row, col = _populated_tile(pair, FRICHES, 12)
+    status, body, etag = same_tile(pair, f"/collections/{FRICHES}/tiles/WebMercatorQuad/"
+                                         f"{z}/{row}/{col}", headers=headers)
+    assert status == 200 and body and etag
+    status, body, _ = same_tile(pair, f"/tiles/WebMercatorQuad/{z}/{row}/{col}",
+                                headers=headers)
+    assert status == 200 and body
+    for path, expected in (
+            (f"/collections/{FRICHES}/tiles/WebMercatorQuad/12/0/0", 204),
+            (f"/collections/{FRICHES}/tiles/WebMercatorQuad/{z}/{row}/{col}?f=mvt", 200),
+            (f"/collections/{FRICHES}/tiles/WebMercatorQuad/3/9/9", 404),
+            (f"/collections/{FRICHES}/tiles/WebMercatorQuad/99/0/0", 404),
+            (f"/collections/{FRICHES}/tiles/NoSuchSet/{z}/{row}/{col}", 404),
+            (f"/collections/no-such-collection/tiles/WebMercatorQuad/{z}/{row}/{col}", 404),
+            (f"/collections/surchauffe/tiles/WebMercatorQuad/{z}/{row}/{col}?f=mvt", None),
+            (f"/collections/{HIDDEN}/tiles/WebMercatorQuad/{z}/{row}/{col}", 404),
+            ("/tiles/WebMercatorQuad/12/0/0", 204)):
+        got, _, _ = same_tile(pair, path, headers=headers)
+        assert expected is None or got == expected, path
+    a, b = pair.both(f"/collections/{FRICHES}/tiles/WebMercatorQuad/{z}/{row}/{col}",
+                     method="HEAD", headers=headers)
+    assert a.status_code == b.status_code and a.content == b.content == b""
+    # a member of the group sees the hidden collection: its tile as the route renders it
+    same_tile(pair, f"/collections/{HIDDEN}/tiles/WebMercatorQuad/{z}/{row}/{col}",
+              caller="member", headers=headers)
+    # If-None-Match with the tile's ETag: the route's 304 on both
+    a, b = pair.both(f"/collections/{FRICHES}/tiles/WebMercatorQuad/{z}/{row}/{col}",
+                     headers={**headers, "If-None-Match": etag})
+    assert a.status_code == b.status_code == 304
+    for _ in range(4):  # both workers
+        same_tile(pair, f"/collections/{FRICHES}/tiles/WebMercatorQuad/{z}/{row}/{col}")
+    assert ("hot tiles:" in pair.fast.log.read_text()) == (pair.kind == "postgis")
+    assert "hot tiles:" not in pair.slow.log.read_text()
+
+
 READS_SCRIPT = r"""
 import json, sys
 from psycopg.pq import TransactionStatus as T

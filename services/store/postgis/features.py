@@ -379,6 +379,8 @@ class _GuardedConnection:
     unreachable database or a lost connection is a 503 (the pool reconnects by itself)."""
 
     def __enter__(self):
+        if db.HOT_READ_TIMED_OUT.get():  # the same statement timed out on the hot path
+            raise ProviderTimeoutError(user_msg="query timeout")
         try:
             self._cm = db.pool().connection()
             self._conn = db.reading(self._cm.__enter__())  # no transaction, no COMMIT trip

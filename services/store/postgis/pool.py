@@ -26,6 +26,8 @@ import os
 import select
 import threading
 import time
+from contextvars import ContextVar
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -223,6 +225,25 @@ async def apool() -> AsyncConnectionPool | None:
                 await p.open(wait=False)
                 _apools[key] = p
     return p
+
+
+# Set by services/hotread.py while it hands to the ordinary path a read whose statement hit
+# the statement timeout on the event loop: that path's reads (services/store/postgis/
+# features.py) then fail at once with the timeout's 503 instead of running it a second time.
+HOT_READ_TIMED_OUT: ContextVar[bool] = ContextVar("artois_hot_read_timed_out", default=False)
+
+
+async def fetch_one(p: AsyncConnectionPool, query: Any, params: Any = None) -> tuple | None:
+    """The first row of one statement on an asyncio pool of this module. The connection is
+    taken and put back without the pool's context manager, whose exit commits: these
+    connections are in autocommit, there is nothing to commit, and that commit costs a lock
+    and a wait per statement (services/hottiles.py, services/hotread.py)."""
+    conn = await p.getconn()
+    try:
+        cur = await conn.execute(query, params)
+        return await cur.fetchone()
+    finally:
+        await p.putconn(conn)
 
 
 def close_pools() -> None:

@@ -82,9 +82,7 @@ async def render(layers: tuple[Layer, ...], box: TileBox) -> bytes:
         pool = await db.apool()  # the process's asyncio pool (hot reads share it)
         if pool is None:  # the database is known to be away
             raise TileQueryError("database unavailable")
-        async with pool.connection() as conn:
-            cur = await conn.execute(_statement(layers, box.srid), _params(box))
-            row = await cur.fetchone()
+        row = await db.fetch_one(pool, _statement(layers, box.srid), _params(box))
     except (psycopg.errors.QueryCanceled, psycopg.OperationalError) as err:
         raise TileQueryError(str(err)) from err
     return bytes(row[0]) if row and row[0] else b""
