@@ -92,7 +92,9 @@ class Settings(BaseSettings):
                                    "tile and layer")
     fast_reads: bool = Field(True, description="Serve JSON items pages and single items "
                              "through services/hotread.py (PostGIS, anonymous) and "
-                             "services/fastread.py (off: pygeoapi's route)")
+                             "services/fastread.py, and anonymous PostGIS vector tiles "
+                             "through services/hottiles.py (off: pygeoapi's route and the "
+                             "tile route)")
     # -- usage statistics of the solar cadastre (services/usage.py) ----------------------
     usage_flush_seconds: float = Field(5.0, gt=0, description="Seconds between two writes "
                                        "of the cadastre usage counts (per server process)")
