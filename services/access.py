@@ -29,6 +29,8 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,7 +197,7 @@ _lock = threading.Lock()
 RECHECK = 2.0  # seconds between two looks at the collection files (a stat of each)
 
 
-def _specs() -> dict[str, Any]:
+def known_specs() -> dict[str, Any]:
     """The collection specs, looked at again at most every RECHECK seconds (a request should
     not stat every collection file twice)."""
     import time
@@ -213,7 +215,7 @@ def server_tiers() -> Tiers:
     """The tiers of this server (re-read when a collection file changes)."""
     from services.settings import get_settings
     settings = get_settings()
-    specs = _specs()
+    specs = known_specs()
     cached = _tiers_cache.get("tiers")
     if cached is not None and cached[0] is specs:
         return cached[1]
@@ -253,6 +255,22 @@ _CURRENT: ContextVar[RequestAccess | None] = ContextVar("artois_access", default
 
 def current() -> RequestAccess | None:
     return _CURRENT.get()
+
+
+def anonymous() -> RequestAccess:
+    """What an anonymous caller is and sees."""
+    view = view_for(None)
+    return RequestAccess(None, view, view)
+
+
+@contextmanager
+def acting_as(info: RequestAccess) -> Iterator[RequestAccess]:
+    """Run the code inside as the caller `info` (its view decides what it reads)."""
+    token = _CURRENT.set(info)
+    try:
+        yield info
+    finally:
+        _CURRENT.reset(token)
 
 
 def current_view() -> View:
@@ -386,10 +404,6 @@ def install() -> None:
 
 
 # ---------------------------------------------------------------------------- the layer
-def _known_collections() -> dict[str, Any]:
-    return _specs()
-
-
 def _known_processes() -> set[str]:
     from processes.registry import PROCESSES
     return set(PROCESSES)
@@ -400,7 +414,7 @@ def guard(path: str, view: View) -> None:
     m = _COLLECTION_PATH.match(path)
     if m:
         cid = unquote(m.group(1))
-        if not view.sees(cid) or cid not in _known_collections():
+        if not view.sees(cid) or cid not in known_specs():
             raise OGCError("collection_not_found", status=404, collection=_shown(cid))
         return
     m = _PROCESS_PATH.match(path)
@@ -471,11 +485,8 @@ class AccessLayer:
             return
         info = RequestAccess(principal, view, view_for(None))
         scope[SCOPE_KEY] = info
-        token = _CURRENT.set(info)
-        try:
+        with acting_as(info):
             await self.app(scope, receive, send)
-        finally:
-            _CURRENT.reset(token)
 
 
 def without_properties(versions: list[dict], hidden: frozenset[str]) -> list[dict]:

@@ -79,8 +79,11 @@ def create_app() -> ASGIApp:
     # CORS (services/cors.py) outside the caching layer: its 304s carry the headers too.
     # Read access (services/access.py) between them: the caller is resolved once, before the
     # caching layer (which varies on the credential) and everything inside.
-    from services.access import AccessLayer, install
+    from services.access import AccessLayer, anonymous, api_for, install
     install()  # pygeoapi answers from the configuration of the caller's view
+    # the anonymous view's API (its configuration and OpenAPI document, half a second) built
+    # at start, not during the first anonymous request
+    api_for(anonymous().view)
     policy = CachePolicy(tiles=settings.cache_tiles, static=settings.cache_static,
                          data=settings.cache_data)
     cors = CORS(AccessLayer(HTTPCaching(app, policy, routes)), settings.cors_origins)

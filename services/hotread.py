@@ -182,7 +182,7 @@ class HotReads:
                 seen[key] = value
         key = (scope["path"], scope.get("query_string", b""), seen.get(b"accept"),
                seen.get(b"accept-language"), seen.get(b"origin"))
-        specs = access._specs()
+        specs = access.known_specs()
         shape = self._shapes.get(key)
         if shape is not None and shape["specs"] is specs:
             if shape["ordinary"]:
@@ -233,7 +233,8 @@ class HotReads:
             raise _Ordinary
         cid = unquote(m.group(1))
         from services import access
-        view = access.view_for(None)
+        anonymous = access.anonymous()
+        view = anonymous.view
         if not view.sees(cid):
             raise _Ordinary
         if item:
@@ -257,7 +258,7 @@ class HotReads:
                 api_request.format not in (None, "json"):
             raise _Ordinary
         read = {"api": api, "request": api_request, "coll": coll, "cid": cid,
-                "ckey": (view.key, cid), "access": access.RequestAccess(None, view, view)}
+                "ckey": (view.key, cid), "access": anonymous}
         if item:
             read["fid"] = unquote(m.group(2))
             read["sql"], read["args"] = coll.reader.item_plan(read["fid"], coll.crs_spec)

@@ -71,12 +71,9 @@ class HotTiles:
                 origin = value.decode("latin-1")
         if classify("GET", scope["path"], b"") is not None:  # the cadastre: counted
             raise Ordinary
-        view = access.view_for(None)
-        info = access.RequestAccess(None, view, view)
-        token = access._CURRENT.set(info)  # layers() shows what the anonymous view sees
-        try:
+        with access.acting_as(access.anonymous()) as info:  # layers() as anonymous sees them
             try:
-                access.guard(scope["path"], view)
+                access.guard(scope["path"], info.view)
             except Exception:  # noqa: BLE001 - hidden or unknown: the route's 404
                 raise Ordinary from None
             groups = m.groups()
@@ -100,8 +97,6 @@ class HotTiles:
             except mvt_postgis.TileQueryError:
                 scope[vector.FAILED] = True  # its 503, without running the statement again
                 raise Ordinary from None
-        finally:
-            access._CURRENT.reset(token)
         if not data:  # the route's 204: CORS alone (the other layers pass it through)
             return 204, self._cors(origin, []), b""
         headers = [(b"content-length", str(len(data)).encode()),

@@ -371,8 +371,8 @@ def collection_file_stamp(collection_id: str) -> tuple:
     """The collection file's identity (its tiers and fields are re-read when it changes);
     the specs as services/access.py keeps them (looked at again every few seconds, not a
     glob of the folder per request)."""
-    from services.access import _specs
-    spec = _specs().get(collection_id)
+    from services.access import known_specs
+    spec = known_specs().get(collection_id)
     if spec is None:
         return ()
     try:
@@ -384,6 +384,6 @@ def collection_file_stamp(collection_id: str) -> tuple:
 
 def editable(collection_id: str) -> bool | None:
     """Whether the collection takes Part 4 writes (None: unknown collection)."""
-    from services.access import _specs
-    spec = _specs().get(collection_id)
+    from services.access import known_specs
+    spec = known_specs().get(collection_id)
     return None if spec is None else bool(spec.editable)
