@@ -82,7 +82,7 @@ def none_match(if_none_match: str, etag: str) -> bool:
     return any(_opaque(candidate) == ours for candidate in value.split(","))
 
 
-def _merge_vary(headers: list[tuple[bytes, bytes]], names: tuple[str, ...]) -> None:
+def merge_vary(headers: list[tuple[bytes, bytes]], names: tuple[str, ...]) -> None:
     current = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
     seen = {n.strip().lower() for value in current for n in value.split(",") if n.strip()}
     if "*" in seen:
@@ -151,7 +151,7 @@ class HTTPCaching:
         """The ETag known before the answer: 304 now, or the answer streamed with it."""
         if if_none_match and none_match(if_none_match, etag):
             # the Vary of the 200 it stands for: pygeoapi's CORS layer adds Origin to those
-            headers = _decorate([(b"etag", etag.encode("latin-1")), (b"vary", b"Origin")],
+            headers = decorate([(b"etag", etag.encode("latin-1")), (b"vary", b"Origin")],
                                 cache_control, scope)
             await _not_modified(send, headers)
             return
@@ -161,7 +161,7 @@ class HTTPCaching:
                 headers = list(msg.get("headers", []))
                 if not any(k.lower() == b"etag" for k, _ in headers):  # else the route's own
                     headers.append((b"etag", etag.encode("latin-1")))
-                msg = {**msg, "headers": _decorate(headers, cache_control, scope)}
+                msg = {**msg, "headers": decorate(headers, cache_control, scope)}
             await send(msg)
 
         await self.app(scope, receive, send_wrapper)
@@ -180,7 +180,7 @@ class HTTPCaching:
             ctype = next((v for k, v in headers if k.lower() == b"content-type"), b"")
             etag = weak_etag(body, json_body=b"json" in ctype)
             headers.append((b"etag", etag.encode("latin-1")))
-        headers = _decorate(headers, cache_control, scope)
+        headers = decorate(headers, cache_control, scope)
         if etag is not None and if_none_match and none_match(if_none_match, etag):
             await _not_modified(send, headers)
             return
@@ -188,7 +188,7 @@ class HTTPCaching:
         await send({"type": "http.response.body", "body": body})
 
 
-def _decorate(headers: list[tuple[bytes, bytes]], cache_control: str,
+def decorate(headers: list[tuple[bytes, bytes]], cache_control: str,
               scope: Scope | None) -> list[tuple[bytes, bytes]]:
     """Cache-Control (`private` for an answer that differs from the anonymous one) and Vary."""
     from services import access
@@ -201,7 +201,7 @@ def _decorate(headers: list[tuple[bytes, bytes]], cache_control: str,
         headers.append((b"cache-control", current.strip(", ").encode("latin-1")))
     if not any(k.lower() == b"cache-control" for k, _ in headers):
         headers.append((b"cache-control", cache_control.encode("latin-1")))
-    _merge_vary(headers, ("Accept", "Accept-Language", *access.CREDENTIAL_HEADERS))
+    merge_vary(headers, ("Accept", "Accept-Language", *access.CREDENTIAL_HEADERS))
     return headers
 
 

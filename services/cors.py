@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.caching import _merge_vary
+from services.caching import merge_vary
 from services.error_handler import request_language
 from services.errors import OGCError
 
@@ -86,7 +86,7 @@ class CORS:
                            if not k.lower().startswith(b"access-control-")]
                 headers += ours
                 if self.origins is not None:  # the answer depends on the origin
-                    _merge_vary(headers, ("Origin",))
+                    merge_vary(headers, ("Origin",))
                 msg = {**msg, "headers": headers}
             await send(msg)
 

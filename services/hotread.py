@@ -43,7 +43,7 @@ from psycopg.errors import QueryCanceled
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services import hottiles, ops
+from services import caching, hottiles, ops
 from services.routes import route_of
 from services.settings import get_settings
 from services.store.postgis import tables
@@ -152,8 +152,7 @@ class HotReads:
     async def _gzip(self, scope: Scope, headers: list, body: bytes) -> bytes:
         """Starlette's GZipMiddleware on a whole body: Vary, then gzip if accepted (in a
         thread from 128 KiB, as it does)."""
-        from services.caching import _merge_vary
-        _merge_vary(headers, ("Accept-Encoding",))
+        caching.merge_vary(headers, ("Accept-Encoding",))
         accepted = next((v for k, v in scope.get("headers", ()) if k == b"accept-encoding"),
                         b"")
         if b"gzip" not in accepted:
@@ -357,7 +356,6 @@ class HotReads:
         """The status, headers and body. What does not depend on the rows (headers, links)
         is built once per request shape; a page is then its PostGIS text (bytes, never
         decoded) between a few bytes of JSON."""
-        from services import caching
         shape = read["shape"]
         static = shape.get("static")
         if static is None:
@@ -408,18 +406,17 @@ class HotReads:
 
     def _outer_headers(self, scope: Scope, headers: dict) -> list[tuple[bytes, bytes]]:
         """pygeoapi's headers of a 200, then those the outer layers add (but the ETag)."""
-        from services import caching
         from services.fastread import _pygeoapi_cors
         out = [(k.lower().encode("latin-1"), str(v).encode("latin-1"))
                for k, v in headers.items()]
         if _pygeoapi_cors():
             out.append((b"vary", b"Origin"))
-        out = caching._decorate(out, self.cache_control, scope)
+        out = caching.decorate(out, self.cache_control, scope)
         origin = next((v.decode("latin-1") for k, v in scope.get("headers", ())
                        if k == b"origin"), None)
         out += self.cors.cors_headers(origin)
         if self.cors.origins is not None:
-            caching._merge_vary(out, ("Origin",))
+            caching.merge_vary(out, ("Origin",))
         return out
 
     @staticmethod

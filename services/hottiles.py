@@ -78,14 +78,14 @@ class HotTiles:
                 raise Ordinary from None
             groups = m.groups()
             if len(groups) == 5:  # one collection
-                found = vector._collection(groups[0])
+                found = vector.layer_or_error(groups[0])
                 if not isinstance(found, Layer):
                     raise Ordinary  # a coverage or an unknown id: the route's error
                 selected = (found,)
                 groups = groups[1:]
             else:
                 selected = tuple(layers()[0].values())
-            box = vector._tile(*groups)
+            box = vector.tile_box_or_error(*groups)
             if not isinstance(box, TileBox):  # an invalid address: the route's 400/404
                 raise Ordinary
             selected = tuple(layer for layer in selected if shown_at(layer, box.tms_id, box.z))
@@ -102,10 +102,10 @@ class HotTiles:
         headers = [(b"content-length", str(len(data)).encode()),
                    (b"content-type", MVT.encode()),
                    (b"etag", caching.weak_etag(data).encode("latin-1"))]
-        return 200, self._cors(origin, caching._decorate(headers, self.cache_control, scope)), data
+        return 200, self._cors(origin, caching.decorate(headers, self.cache_control, scope)), data
 
     def _cors(self, origin: str | None, headers: list) -> list:
         headers += self.cors.cors_headers(origin)
         if self.cors.origins is not None:
-            caching._merge_vary(headers, ("Origin",))
+            caching.merge_vary(headers, ("Origin",))
         return headers

@@ -79,7 +79,7 @@ def _unknown_tms(tms_id: str) -> Response:
     return OGCError("tiles_unknown_tms", status=404, tms=tms_id, known=known).response()
 
 
-def _collection(cid: str) -> Layer | Response:
+def layer_or_error(cid: str) -> Layer | Response:
     found, others = layers()
     if cid in found:
         return found[cid]
@@ -89,7 +89,7 @@ def _collection(cid: str) -> Layer | Response:
 
 
 def _collection_and_tms(request: Request) -> tuple[Layer, Any] | Response:
-    layer = _collection(request.path_params["cid"])
+    layer = layer_or_error(request.path_params["cid"])
     if isinstance(layer, Response):
         return layer
     tms = tile_matrix_set(request.path_params["tms"])
@@ -98,7 +98,7 @@ def _collection_and_tms(request: Request) -> tuple[Layer, Any] | Response:
     return layer, tms
 
 
-def _tile(tms_id: str, z: str, row: str, col: str) -> TileBox | Response:
+def tile_box_or_error(tms_id: str, z: str, row: str, col: str) -> TileBox | Response:
     tms = tile_matrix_set(tms_id)
     if tms is None:
         return _unknown_tms(tms_id)
@@ -269,7 +269,7 @@ def _tilesets_list(request: Request, selected: list[Layer], prefix: str, title: 
 
 
 async def collection_tilesets(request: Request) -> Response:
-    layer = _collection(request.path_params["cid"])
+    layer = layer_or_error(request.path_params["cid"])
     if isinstance(layer, Response):
         return layer
     lang = _lang(request)
@@ -299,10 +299,10 @@ async def collection_tilejson(request: Request) -> Response:
 
 async def collection_tile(request: Request) -> Response:
     p = request.path_params
-    layer = _collection(p["cid"])
+    layer = layer_or_error(p["cid"])
     if isinstance(layer, Response):
         return layer
-    box = _tile(p["tms"], p["z"], p["row"], p["col"])
+    box = tile_box_or_error(p["tms"], p["z"], p["row"], p["col"])
     if isinstance(box, Response):
         return box
     return await _tile_response((layer,), box, request)
@@ -338,7 +338,7 @@ async def dataset_tilejson(request: Request) -> Response:
 
 async def dataset_tile(request: Request) -> Response:
     p = request.path_params
-    box = _tile(p["tms"], p["z"], p["row"], p["col"])
+    box = tile_box_or_error(p["tms"], p["z"], p["row"], p["col"])
     if isinstance(box, Response):
         return box
     found, _ = layers()
