@@ -34,6 +34,7 @@ from pathlib import Path
 
 from services.errors import OGCError
 from services.settings import Settings
+from processes import yaml_data
 
 LOGGER = logging.getLogger(__name__)
 
@@ -105,8 +106,7 @@ def _parse_file(path: Path) -> list[_Key]:
     if path.suffix.lower() == ".json":
         data = json.loads(text)
     else:
-        import yaml
-        data = yaml.safe_load(text)
+        data = yaml_data.load(text)
     entries = data.get("keys", []) if isinstance(data, dict) else (data or [])
     keys = []
     for entry in entries:

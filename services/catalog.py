@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from processes import yaml_data
 
 REQUIRED = ("id", "title", "description", "keywords", "source", "licence")
 
@@ -61,7 +61,7 @@ class CollectionSpec:
 
 
 def load_spec(path: Path) -> CollectionSpec:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = yaml_data.load(path.read_text(encoding="utf-8")) or {}
     missing = [k for k in REQUIRED if k not in raw]
     if missing:
         raise CatalogError(f"{path.name}: missing {', '.join(missing)}")

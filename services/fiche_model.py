@@ -17,12 +17,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import yaml
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from services import fiche_svg
 from services.i18n import PageTexts
+from processes import yaml_data
 
 HERE = Path(__file__).resolve().parent
 LABELS_FILE = HERE / "templates" / "fiche_labels.yml"
@@ -69,7 +69,7 @@ def texts(lang: str) -> Texts:
 
 @lru_cache(maxsize=1)
 def labels() -> dict[str, Any]:
-    return yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
+    return yaml_data.load(LABELS_FILE.read_text(encoding="utf-8"))
 
 
 def criterion_label(cid: str, lang: str, label_fr: str | None) -> str:

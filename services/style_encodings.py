@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from processes import yaml_data
 
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
 QGIS_VERSION = "3.22.16-Białowieża"
@@ -99,7 +99,7 @@ def _style(cid: str, sid: str, raw: dict[str, Any]) -> Style:
 @lru_cache(maxsize=1)
 def load_index(path: Path = STYLES_DIR / "index.yml") -> dict[str, dict[str, Style]]:
     """{collection id: {style id: Style}}, in the order of the file ('default' first)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["collections"]
+    raw = yaml_data.load(path.read_text(encoding="utf-8"))["collections"]
     return {cid: {sid: _style(cid, sid, s) for sid, s in styles.items()}
             for cid, styles in raw.items()}
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from processes import yaml_data
 
 DEFINITIONS_PATH = Path(__file__).resolve().parent / "data" / "indicateurs.yaml"
 
@@ -143,7 +144,7 @@ class Definitions:
 def load_definitions(path: str | Path | None = None) -> Definitions:
     path = Path(path or DEFINITIONS_PATH)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml_data.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise DefinitionError(f"{path.name}: not YAML: {err}") from None
     return parse_definitions(raw, path.name)

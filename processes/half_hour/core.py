@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 import shapely
-import yaml
+from processes import yaml_data
 
 BUNDLES_PATH = Path(__file__).parent / "data" / "bundles.yaml"
 MODES = ("walk", "bike", "transit")
@@ -58,7 +58,7 @@ class Bundles:
 
 def load_bundles(path: Path = BUNDLES_PATH) -> Bundles:
     """Read and check the bundles file (ValueError naming what is wrong)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw = yaml_data.load(Path(path).read_text(encoding="utf-8")) or {}
     levels: dict[str, Level] = {}
     for lid, spec in (raw.get("levels") or {}).items():
         modes = tuple(spec.get("modes") or ())

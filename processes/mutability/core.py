@@ -51,10 +51,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import InvalidCriterion, MatrixDataError, MutabilityError, UnknownAlgorithmVersion
 from .model import _Band, _Criterion, _frac, _Model, _Rule, _Version, _version_key
+from processes import yaml_data
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -87,7 +86,7 @@ _ABSENT = object()  # sentinel: key missing / listed as unavailable
 @lru_cache(maxsize=1)
 def _model() -> _Model:
     with open(MATRIX_PATH, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
+        raw = yaml_data.load(fh)
 
     uses = tuple((u["id"], u["label_fr"]) for u in raw["usages"])
     use_ids = [u for u, _ in uses]

@@ -36,13 +36,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from pygeoapi.process.base import BaseProcessor
 
 from processes.mutability import core, derive
 from processes.mutability.stored import read_stored
 from services.jobs import ProcessError
+from processes import yaml_data
 
 LOGGER = logging.getLogger("artois_geo.mutability")
 
@@ -402,7 +402,7 @@ class MutabilityProcessor(BaseProcessor):
 @lru_cache(maxsize=1)
 def vocation_table() -> dict[str, Any]:
     """data/vocations.yaml: the agency's vocations, the vocations of each use, the margin."""
-    raw = yaml.safe_load(VOCATIONS_PATH.read_text(encoding="utf-8"))
+    raw = yaml_data.load(VOCATIONS_PATH.read_text(encoding="utf-8"))
     known = raw["vocations"]
     uses = {u["id"] for u in core.USES}
     if set(raw["uses"]) != uses:

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from .core import KINDS, RulesError, _en
+from processes import yaml_data
 
 ACTIONS_PATH = Path(__file__).resolve().parent / "data" / "actions.yaml"
 _CACHE: dict[tuple[str, float], dict] = {}
@@ -34,7 +34,7 @@ def load_actions(path: str | Path | None = None, rules: Mapping[str, Any] | None
     key = (str(p.resolve()), p.stat().st_mtime)
     if key not in _CACHE:
         with p.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml_data.load(fh)
         validate_actions(data)
         _CACHE[key] = data
     data = copy.deepcopy(_CACHE[key])

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
+from processes import yaml_data
 
 __all__ = [
     "COMPUTE_KINDS",
@@ -81,7 +81,7 @@ def load_rules(path: str | Path | None = None) -> dict[str, Any]:
     key = (str(p.resolve()), p.stat().st_mtime)
     if key not in _RULES_CACHE:
         with p.open(encoding="utf-8") as fh:
-            rules = yaml.safe_load(fh)
+            rules = yaml_data.load(fh)
         validate_rules(rules)
         _RULES_CACHE[key] = rules
     return copy.deepcopy(_RULES_CACHE[key])

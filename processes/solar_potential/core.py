@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pvlib
-import yaml
+from processes import yaml_data
 
 __all__ = [
     "DATA_DIR",
@@ -92,7 +92,7 @@ class SolarInputError(ValueError):
 
 @lru_cache(maxsize=None)
 def _read_yaml(path: str) -> Any:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return yaml_data.load(Path(path).read_text(encoding="utf-8"))
 
 
 def load_parameters(path: str | Path | None = None) -> dict[str, Any]:

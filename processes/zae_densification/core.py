@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import shapely
-import yaml
 from shapely.geometry.base import BaseGeometry
+from processes import yaml_data
 
 PARAMETERS = Path(__file__).resolve().parent / "data" / "parameters.yaml"
 OCCUPIED, AVAILABLE, PARK = "occupé", "disponible", "parc"
@@ -56,7 +56,7 @@ class Lot:
 
 
 def load_table(path: Path = PARAMETERS) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml_data.load(path.read_text(encoding="utf-8"))
 
 
 def _number(name: str, value: Any, spec: dict[str, Any]) -> float:
