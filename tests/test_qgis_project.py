@@ -50,6 +50,7 @@ def test_project_xml_names_every_layer_with_its_style(served_project):
             assert layer.findtext("provider") == "OAPIF"
             assert f"url='{base}'" in source and f"typename='{cid}'" in source
             assert "restrictToRequestBBOX='1'" in source
+            assert "pageSize='1000'" in source  # 3.22 asks for 100 a page without it
             assert layer.find("renderer-v2") is not None
         names = [s.get("name") for s in layer.iter("map-layer-style")]
         assert names == list(load_index()[cid]), cid
