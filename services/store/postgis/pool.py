@@ -237,7 +237,7 @@ async def fetch_one(p: AsyncConnectionPool, query: Any, params: Any = None) -> t
     """The first row of one statement on an asyncio pool of this module. The connection is
     taken and put back without the pool's context manager, whose exit commits: these
     connections are in autocommit, there is nothing to commit, and that commit costs a lock
-    and a wait per statement (services/hottiles.py, services/hotread.py)."""
+    and a wait per statement (services/hotread.py; the tiles take theirs so too)."""
     conn = await p.getconn()
     try:
         cur = await conn.execute(query, params)
