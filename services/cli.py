@@ -44,9 +44,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Serving on {settings.url} with {workers} worker(s) and {job_workers} job "
           f"worker(s)", flush=True)
     # uvloop + httptools: plain asyncio/h11 added ~40 ms per keep-alive request with
-    # several workers on these machines (uvicorn issue 3149).
+    # several workers on these machines (uvicorn issue 3149); httptools' protocol with an
+    # answer's headers and body in one write (services/http_protocol.py).
     uvicorn.run("services.app:app", host=args.host, port=args.port, workers=workers,
-                loop="uvloop", http="httptools", log_level=args.log_level,
+                loop="uvloop", http="services.http_protocol:CoalescingHttpToolsProtocol",
+                log_level=args.log_level,
                 access_log=False, proxy_headers=True,
                 timeout_graceful_shutdown=5)
     _stop_job_pool(pool)
