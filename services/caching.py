@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -83,14 +84,25 @@ def none_match(if_none_match: str, etag: str) -> bool:
 
 
 def merge_vary(headers: list[tuple[bytes, bytes]], names: tuple[str, ...]) -> None:
-    current = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
-    seen = {n.strip().lower() for value in current for n in value.split(",") if n.strip()}
-    if "*" in seen:
+    """`names` added to the Vary of `headers` (one Vary header, last), unless it is `*`."""
+    current = tuple(v for k, v in headers if k.lower() == b"vary")
+    merged = _merged_vary(current, names)
+    if merged is None:
         return
-    merged = [n.strip() for value in current for n in value.split(",") if n.strip()]
+    if current:
+        headers[:] = [(k, v) for k, v in headers if k.lower() != b"vary"]
+    headers.append((b"vary", merged))
+
+
+@lru_cache(maxsize=256)  # a few combinations per process (every answer asks for one)
+def _merged_vary(current: tuple[bytes, ...], names: tuple[str, ...]) -> bytes | None:
+    values = [v.decode("latin-1") for v in current]
+    seen = {n.strip().lower() for value in values for n in value.split(",") if n.strip()}
+    if "*" in seen:
+        return None
+    merged = [n.strip() for value in values for n in value.split(",") if n.strip()]
     merged += [n for n in names if n.lower() not in seen]
-    headers[:] = [(k, v) for k, v in headers if k.lower() != b"vary"]
-    headers.append((b"vary", ", ".join(merged).encode("latin-1")))
+    return ", ".join(merged).encode("latin-1")
 
 
 class HTTPCaching:

@@ -63,7 +63,11 @@ class CORS:
         return None
 
     def cors_headers(self, origin: str | None) -> list[tuple[bytes, bytes]]:
-        allowed = self.allow_origin(origin)
+        return self.headers_for(self.allow_origin(origin))
+
+    @staticmethod
+    def headers_for(allowed: str | None) -> list[tuple[bytes, bytes]]:
+        """The CORS headers of an answer, given `allow_origin`'s value."""
         if allowed is None:
             return []
         return [(b"access-control-allow-origin", allowed.encode("latin-1")),

@@ -88,7 +88,7 @@ class HotReads:
     def __init__(self, app: ASGIApp, cors: Any, cache_control: str, routes: Any,
                  gzip_minimum: int, gzip_level: int, tiles_cache_control: str | None = None):
         self.app = app
-        self.tiles = hottiles.HotTiles(cors, tiles_cache_control or cache_control)
+        self.tiles = hottiles.HotTiles(cors, tiles_cache_control or cache_control, routes)
         self.gzip_minimum, self.gzip_level = gzip_minimum, gzip_level
         self.cors = cors
         self.cache_control = cache_control

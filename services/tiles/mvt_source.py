@@ -86,6 +86,12 @@ def layers(settings: Settings | None = None) -> tuple[dict[str, Layer], set[str]
     return shown, {c for c in others if view.sees(c)}
 
 
+def layers_now(settings: Settings | None = None) -> dict[str, Layer]:
+    """Every vector layer as last described (a new dict each time they are described
+    again): what is derived from them stays valid while this is the same object."""
+    return _all_layers(settings)[0]
+
+
 _variants: dict[tuple[str, frozenset], tuple[Layer, Layer]] = {}
 
 
