@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import time
@@ -43,15 +44,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     pool = _start_job_pool(job_workers)
     print(f"Serving on {settings.url} with {workers} worker(s) and {job_workers} job "
           f"worker(s)", flush=True)
-    # uvloop + httptools: plain asyncio/h11 added ~40 ms per keep-alive request with
-    # several workers on these machines (uvicorn issue 3149); httptools' protocol with an
-    # answer's headers and body in one write (services/http_protocol.py).
-    uvicorn.run("services.app:app", host=args.host, port=args.port, workers=workers,
-                loop="uvloop", http="services.http_protocol:CoalescingHttpToolsProtocol",
-                log_level=args.log_level,
-                access_log=False, proxy_headers=True,
-                timeout_graceful_shutdown=5)
-    _stop_job_pool(pool)
+    try:
+        # uvloop + httptools: plain asyncio/h11 added ~40 ms per keep-alive request with
+        # several workers on these machines (uvicorn issue 3149); httptools' protocol with
+        # an answer's headers and body in one write (services/http_protocol.py).
+        uvicorn.run("services.app:app", host=args.host, port=args.port, workers=workers,
+                    loop="uvloop", http="services.http_protocol:CoalescingHttpToolsProtocol",
+                    log_level=args.log_level, access_log=False, proxy_headers=True,
+                    timeout_graceful_shutdown=5)
+    finally:
+        _stop_job_pool(pool)
     return 0
 
 
@@ -61,8 +63,10 @@ def _start_job_pool(count: int):
     import subprocess
     if count <= 0:
         return None
+    # --parent: the pool ends when this process does, even when this one dies while the
+    # pool is still starting (its own parent would then already be init)
     return subprocess.Popen([sys.executable, "-m", "services.cli", "worker", "--workers",
-                             str(count)])  # with this process's environment
+                             str(count), "--parent", str(os.getpid())])  # this environment
 
 
 def _stop_job_pool(pool) -> None:
@@ -85,7 +89,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger().setLevel(args.log_level.upper())
     print(f"Job workers: {count} ({'PostgreSQL' if settings.database_url else 'SQLite'} "
           f"queue)", flush=True)
-    return run_pool(count)
+    return run_pool(count, parent=args.parent)
 
 
 def _fresh_metrics_dir(settings: Settings) -> None:
@@ -119,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     p_worker.add_argument("--workers", type=int, default=None,
                           help="worker processes (default: ARTOIS_JOB_WORKERS, else CPUs)")
     p_worker.add_argument("--log-level", default="warning")
+    p_worker.add_argument("--parent", type=int, default=None, metavar="PID",
+                          help="stop when process PID ends (`serve` gives its own; default: "
+                               "when the parent process ends, unless it is init)")
     p_worker.set_defaults(func=cmd_worker)
     from services.importer import add_commands  # import, history, restore
     add_commands(sub)

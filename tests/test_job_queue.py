@@ -705,3 +705,66 @@ def test_a_worker_claims_only_the_processes_it_can_run(kind, request, tmp_path):
             import psycopg
             with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{env["ARTOIS_DB_SCHEMA"]}" CASCADE')
+
+
+def _pools_of(parent: int) -> list[int]:
+    """Job pools started for `parent` (`artois-geo worker ... --parent PID`), still running."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in argv and b"--parent" in argv and \
+                argv[argv.index(b"--parent") + 1:][:1] == [str(parent).encode()]:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_pool_whose_server_died_while_it_started_ends(site):
+    """The pool `serve` starts watches the server's pid: had the server died before the pool
+    read its parent (the pool imports for seconds), the pool, adopted by init, used to run
+    on for ever. A pool given a pid already gone ends by itself, its workers with it."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(10)
+    pool = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "worker", "--workers", "2", "--parent",
+         str(gone.pid)], cwd=PROJECT, env={**os.environ, **site.env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert pool.wait(90) == 0
+    finally:
+        if pool.poll() is None:
+            pool.kill()
+    assert not _pools_of(gone.pid)
+    deadline = time.monotonic() + 10
+    while any(parent_of(p) == pool.pid for p in map(int, filter(
+            str.isdigit, os.listdir("/proc")))) and time.monotonic() < deadline:
+        time.sleep(0.2)  # its workers, stopped with it
+    assert not [p for p in map(int, filter(str.isdigit, os.listdir("/proc")))
+                if parent_of(p) == pool.pid]
+
+
+def test_a_server_that_cannot_start_stops_its_pool(site):
+    """`serve` on a port already taken: uvicorn gives up, and the job pool `serve` started
+    is stopped with it instead of being left behind."""
+    import socket
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", "--port", str(port), "--workers",
+             "1"], cwd=PROJECT, env={**os.environ, **site.env, "ARTOIS_JOB_WORKERS": "1"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert serve.wait(120) != 0
+        finally:
+            if serve.poll() is None:
+                serve.kill()
+    deadline = time.monotonic() + 30
+    while _pools_of(serve.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _pools_of(serve.pid)

@@ -334,8 +334,10 @@ def _worker_main(processes: dict[str, str]) -> None:
     os._exit(0)
 
 
-def run_pool(count: int, processes: dict[str, str] | None = None) -> int:
-    """Run `count` workers until SIGTERM/SIGINT or until the parent process ends."""
+def run_pool(count: int, processes: dict[str, str] | None = None,
+             parent: int | None = None) -> int:
+    """Run `count` workers until SIGTERM/SIGINT or until the parent process ends (`parent`,
+    its pid, when given: a pool whose parent died while it was starting ends too)."""
     import importlib
     if processes is None:
         from processes.registry import PROCESSES
@@ -347,7 +349,8 @@ def run_pool(count: int, processes: dict[str, str] | None = None) -> int:
             LOGGER.warning("process module %s not preloaded: %s", dotted, err)
     open_store().setup()  # create the tables before the workers race for them
     _close_pools()
-    parent = os.getppid()
+    watched = parent is not None
+    parent = parent if watched else os.getppid()
     stopping = threading.Event()
 
     def stop(*_args):
@@ -373,7 +376,7 @@ def run_pool(count: int, processes: dict[str, str] | None = None) -> int:
         for started in _reap(children):
             if time.monotonic() - started < 2:  # crashing at start: do not spin
                 stopping.wait(2)
-        if os.getppid() != parent and parent != 1:
+        if os.getppid() != parent and (watched or parent != 1):
             break
         stopping.wait(0.5)
     for pid in children:
