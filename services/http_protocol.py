@@ -21,35 +21,47 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+HOLD_MAX = 64 * 1024  # bytes held at most: more is sent at once (the transport's own buffer)
+
 
 class CoalescingTransport:
     """A transport whose `write`s of one loop turn go out as one `writelines`; everything
     else is the wrapped transport's."""
 
-    __slots__ = ("_transport", "_loop", "_held")
+    __slots__ = ("_transport", "_loop", "_held", "_size")
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop):
         self._transport = transport
         self._loop = loop
         self._held: list[bytes] | None = None
+        self._size = 0
 
     def write(self, data: bytes) -> None:
         if not data:
             return
-        if self._held is None:
-            self._held = [data]
-            self._loop.call_soon(self.flush)
-        else:
-            self._held.append(data)
+        if self._held is None:  # the turn's first write: send at its end
+            self._held = []
+            self._loop.call_soon(self._turn_end)
+        self._held.append(data)
+        self._size += len(data)
+        if self._size >= HOLD_MAX:  # a big body: no reason to wait, and flow control acts
+            self.flush()
 
     def writelines(self, chunks) -> None:
         for data in chunks:
             self.write(data)
 
     def flush(self) -> None:
-        held, self._held = self._held, None
-        if held and not self._transport.is_closing():
-            self._transport.writelines(held)
+        """Send what is held now."""
+        held = self._held
+        if held:
+            self._held, self._size = [], 0
+            if not self._transport.is_closing():
+                self._transport.writelines(held)
+
+    def _turn_end(self) -> None:
+        self.flush()
+        self._held = None
 
     def close(self) -> None:
         self.flush()
@@ -60,8 +72,7 @@ class CoalescingTransport:
         self._transport.write_eof()
 
     def get_write_buffer_size(self) -> int:
-        held = sum(len(b) for b in self._held) if self._held else 0
-        return held + self._transport.get_write_buffer_size()
+        return self._size + self._transport.get_write_buffer_size()
 
     def __getattr__(self, name: str) -> Any:  # is_closing, get_extra_info, pause_reading...
         return getattr(self._transport, name)

@@ -57,6 +57,13 @@ async def app(scope, receive, send):
         await asyncio.sleep(0.6)
         await send({"type": "http.response.body", "body": b"second"})
         return
+    if scope["path"] == "/big":  # a megabyte in 16 KiB pieces, in one turn of the loop
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(64 * 16384).encode())]})
+        for k in range(64):
+            await send({"type": "http.response.body", "body": bytes([65 + k % 26]) * 16384,
+                        "more_body": k < 63})
+        return
     answer = b"echo:" + body if body else b"hello"
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/plain"),
@@ -135,3 +142,15 @@ def test_continue_and_close_are_sent(port):
         while chunk := sock.recv(65536):  # until the server closes
             data += chunk
         assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"echo:ping")
+
+
+def test_a_big_body_is_not_held_whole(port):
+    """Past HOLD_MAX bytes, what is held is sent at once (memory bounded, the transport's
+    flow control acts); the body arrives whole and in order."""
+    WRITES.clear()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = _read_response(sock)
+    body = answer.partition(b"\r\n\r\n")[2]
+    assert body == b"".join(bytes([65 + k % 26]) * 16384 for k in range(64))
+    assert len(WRITES) >= 64 * 16384 // (64 * 1024)  # sent as it grew, not in one piece
