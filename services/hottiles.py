@@ -43,8 +43,8 @@ from services.usage import classify
 COLLECTION_TILE = re.compile(
     r"^/collections/([^/]+)/tiles/([^/]+)/(\d{1,3})/(\d{1,12})/(\d{1,12})$")
 DATASET_TILE = re.compile(r"^/tiles/([^/]+)/(\d{1,3})/(\d{1,12})/(\d{1,12})$")
-# a request carrying one of these goes the ordinary way (another view, a 304, a range)
 PLANS = 4096  # (collection, set, zoom) plans kept per process
+# a request carrying one of these goes the ordinary way (another view, a 304, a range)
 _ORDINARY_HEADERS = frozenset({b"authorization", b"x-api-key", b"if-none-match",
                                b"if-match", b"if-modified-since", b"if-unmodified-since",
                                b"range"})

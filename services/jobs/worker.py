@@ -371,13 +371,13 @@ def run_pool(count: int, processes: dict[str, str] | None = None,
 
     LOGGER.info("job pool: %s worker(s)", count)
     while not stopping.is_set():
+        if os.getppid() != parent and (watched or parent != 1):
+            break  # the server is gone (before any worker starts, if already then)
         while len(children) < count:
             spawn()
         for started in _reap(children):
             if time.monotonic() - started < 2:  # crashing at start: do not spin
                 stopping.wait(2)
-        if os.getppid() != parent and (watched or parent != 1):
-            break
         stopping.wait(0.5)
     for pid in children:
         try:
