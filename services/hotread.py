@@ -335,8 +335,7 @@ class HotReads:
         plan = read.get("plan")
         if plan is None:
             return await db.fetch_one(apool, read["sql"], read["args"]), None
-        conn = await apool.getconn()  # as db.fetch_one: no commit in autocommit
-        try:
+        async with db.borrowed(apool) as conn:
             cur = await conn.execute(plan.sql, plan.args)
             row = await cur.fetchone()
             matched = None
@@ -346,8 +345,6 @@ class HotReads:
                     cur = await conn.execute(statement, args)
                     value = (await cur.fetchone())[0]
                     matched = read["coll"].reader.matched_value(statement, value)
-        finally:
-            await apool.putconn(conn)
         return row, matched
 
     # -- the answer -----------------------------------------------------------------

@@ -707,6 +707,10 @@ def test_a_worker_claims_only_the_processes_it_can_run(kind, request, tmp_path):
                 conn.execute(f'DROP SCHEMA IF EXISTS "{env["ARTOIS_DB_SCHEMA"]}" CASCADE')
 
 
+def _children_of(pid: int) -> list[int]:
+    return [p for p in map(int, filter(str.isdigit, os.listdir("/proc"))) if parent_of(p) == pid]
+
+
 def _pools_of(parent: int) -> list[int]:
     """Job pools started for `parent` (`artois-geo worker ... --parent PID`), still running."""
     found = []
@@ -740,11 +744,9 @@ def test_a_pool_whose_server_died_while_it_started_ends(site):
             pool.kill()
     assert not _pools_of(gone.pid)
     deadline = time.monotonic() + 10
-    while any(parent_of(p) == pool.pid for p in map(int, filter(
-            str.isdigit, os.listdir("/proc")))) and time.monotonic() < deadline:
+    while _children_of(pool.pid) and time.monotonic() < deadline:
         time.sleep(0.2)  # its workers, stopped with it
-    assert not [p for p in map(int, filter(str.isdigit, os.listdir("/proc")))
-                if parent_of(p) == pool.pid]
+    assert not _children_of(pool.pid)
 
 
 def test_a_server_that_cannot_start_stops_its_pool(site):

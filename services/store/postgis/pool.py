@@ -233,17 +233,30 @@ async def apool() -> AsyncConnectionPool | None:
 HOT_READ_TIMED_OUT: ContextVar[bool] = ContextVar("artois_hot_read_timed_out", default=False)
 
 
+class borrowed:  # noqa: N801 - used as `async with borrowed(pool) as conn`
+    """A connection of an asyncio pool of this module for the block, taken and put back
+    without the pool's context manager, whose exit commits: these connections are in
+    autocommit, there is nothing to commit, and that commit costs a lock and a wait per
+    statement (services/hotread.py, services/store/postgis/tiles.py)."""
+
+    __slots__ = ("pool", "conn")
+
+    def __init__(self, p: AsyncConnectionPool):
+        self.pool = p
+
+    async def __aenter__(self) -> psycopg.AsyncConnection:
+        self.conn = await self.pool.getconn()
+        return self.conn
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.pool.putconn(self.conn)
+
+
 async def fetch_one(p: AsyncConnectionPool, query: Any, params: Any = None) -> tuple | None:
-    """The first row of one statement on an asyncio pool of this module. The connection is
-    taken and put back without the pool's context manager, whose exit commits: these
-    connections are in autocommit, there is nothing to commit, and that commit costs a lock
-    and a wait per statement (services/hotread.py; the tiles take theirs so too)."""
-    conn = await p.getconn()
-    try:
+    """The first row of one statement on an asyncio pool of this module."""
+    async with borrowed(p) as conn:
         cur = await conn.execute(query, params)
         return await cur.fetchone()
-    finally:
-        await p.putconn(conn)
 
 
 def close_pools() -> None:

@@ -85,11 +85,8 @@ async def render(layers: tuple[Layer, ...], box: TileBox) -> bytes:
         pool = await db.apool()  # the process's asyncio pool (hot reads share it)
         if pool is None:  # the database is known to be away
             raise TileQueryError("database unavailable")
-        conn = await pool.getconn()  # as db.fetch_one: no commit in autocommit
-        try:
+        async with db.borrowed(pool) as conn:
             data = await wire.fetch_value(conn, _statement(layers, box.srid), _params(box))
-        finally:
-            await pool.putconn(conn)
     except (psycopg.errors.QueryCanceled, psycopg.OperationalError) as err:
         raise TileQueryError(str(err)) from err
     return data or b""
